@@ -1,0 +1,191 @@
+using System.Runtime.CompilerServices;
+using KhoEmu.Cpu.Decode;
+using KhoEmu.Cpu.State;
+
+namespace KhoEmu.Cpu;
+
+/// <summary>The run loop: fetch a decoded block, execute it, deliver faults and interrupts, advance virtual time.</summary>
+public sealed unsafe partial class Cpu
+{
+    private readonly BlockCache _blocks;
+    private readonly Dictionary<uint, ulong> _msrs = [];
+    internal bool _exitBlock;
+    private bool _halted;
+    private bool _stopRequested;
+    private ulong _insnStart;
+    private ulong _idleTime;     // virtual ns spent halted
+    private ulong _shadowUntil;  // interrupts are inhibited until this instruction count (STI, MOV SS)
+
+    internal bool Faulted;
+    private int _faultVector;
+    private int _faultError;
+    private bool _faultHasError;
+
+    /// <summary>Set when the run stopped on an error: what happened, where, and the instruction's disassembly.</summary>
+    public string? Diagnostic { get; private set; }
+
+    /// <summary>Blocks decoded and blocks dropped by code writes so far.</summary>
+    public long BlocksDecoded => _blocks.Decoded;
+    public long CodeInvalidations => _blocks.Invalidations;
+
+    /// <summary>Optional per-instruction hook (tracing). When set, blocks are executed one instruction at a time.</summary>
+    public Action<Cpu>? TraceHook { get; set; }
+
+    /// <summary>Asks the run loop to return at the next instruction boundary (device callbacks call this).</summary>
+    public void RequestStop()
+    {
+        _stopRequested = true;
+        _exitBlock = true;
+    }
+
+    /// <summary>Raises a guest exception; it is delivered when the current instruction is abandoned.</summary>
+    internal void RaiseFault(int vector, int errorCode = 0)
+    {
+        if (Faulted) return;
+        Faulted = true;
+        _faultVector = vector;
+        _faultError = errorCode;
+        _faultHasError = Vector.HasErrorCode(vector);
+        _exitBlock = true;
+    }
+
+    internal void ClearFault()
+    {
+        Faulted = false;
+    }
+
+    internal void StopUnsupported(string why)
+    {
+        Diagnostic = $"{why} at RIP={_insnStart:x16}: {DescribeInstructionAt(_insnStart)}";
+        _unsupported = true;
+        _exitBlock = true;
+    }
+
+    private bool _unsupported;
+
+    /// <summary>Virtual time implied by execution: one instruction is one nanosecond, plus time spent halted.</summary>
+    private ulong VirtualNow => InstructionCount + _idleTime;
+
+    /// <summary>Runs until <paramref name="maxInstructions"/> retire or something stops the machine.</summary>
+    public StopReason Run(ulong maxInstructions = ulong.MaxValue)
+    {
+        _stopRequested = false;
+        ulong limit = maxInstructions == ulong.MaxValue ? ulong.MaxValue : InstructionCount + maxInstructions;
+        while (true)
+        {
+            if (_stopRequested) return StopReason.Requested;
+            if (_unsupported) return StopReason.Unsupported;
+            if (InstructionCount >= limit) return StopReason.InstructionLimit;
+
+            if (VirtualNow >= Clock.NextDeadline) Clock.AdvanceTo(VirtualNow);
+            if (_stopRequested) continue;
+
+            if (IF && InstructionCount >= _shadowUntil && Interrupts is { HasPendingInterrupt: true } pic)
+            {
+                int vector = pic.AcknowledgeInterrupt();
+                if (vector >= 0)
+                {
+                    _halted = false;
+                    _insnStart = Rip;
+                    DeliverEvent(vector, EventKind.External, 0);
+                    if (_tripleFault) return StopReason.TripleFault;
+                    continue;
+                }
+            }
+
+            if (_halted)
+            {
+                ulong next = Clock.NextDeadline;
+                if (!IF || next == ulong.MaxValue)
+                {
+                    Diagnostic = IF
+                        ? $"HLT at RIP={Rip:x16} with interrupts enabled but no timer or device event pending"
+                        : $"HLT at RIP={Rip:x16} with interrupts disabled: the CPU can never wake";
+                    return StopReason.HaltedForever;
+                }
+                _idleTime += next - VirtualNow;
+                continue;
+            }
+
+            ExecuteBlock(limit);
+            if (Faulted)
+            {
+                Faulted = false;
+                Rip = _insnStart;
+                DeliverEvent(_faultVector, EventKind.Fault, _faultError, _faultHasError);
+                if (_tripleFault) return StopReason.TripleFault;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ExecuteBlock(ulong limit)
+    {
+        ulong linear = Is64 ? Rip : (uint)(Seg[SegReg.CS].Base + Rip);
+        _insnStart = Rip;
+        if (!Translate(linear, AccessKind.Execute, out ulong phys)) return;
+        int bitness = Bitness;
+        var block = _blocks.Lookup(phys, bitness) ?? _blocks.Decode(phys, Rip, linear, bitness);
+        if (block is null) return;
+
+        var ops = block.Ops;
+        ulong budget = limit - InstructionCount;
+        int n = ops.Length;
+        if ((ulong)n > budget) n = (int)budget;
+        if (TraceHook is not null && n > 1) n = 1;
+        _exitBlock = false;
+        ulong mask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFF_FFFF : 0xFFFF;
+        int i = 0;
+        for (; i < n; i++)
+        {
+            ref DecodedOp op = ref ops[i];
+            _insnStart = Rip;
+            TraceHook?.Invoke(this);
+            Rip = (Rip + op.Length) & mask;
+            op.Exec(this, ref op);
+            if (_exitBlock)
+            {
+                if (!Faulted) i++;
+                break;
+            }
+        }
+        InstructionCount += (ulong)i;
+    }
+
+    /// <summary>Drops decoded code of a written page (called by memory for code-page writes).</summary>
+    private void OnCodeWritten(ulong page)
+    {
+        _blocks.InvalidatePage(page);
+        _exitBlock = true;
+    }
+
+    /// <summary>Forgets all decoded code (tests, state restore).</summary>
+    public void InvalidateDecodedCode() => _blocks.Clear();
+
+    /// <summary>Iced disassembly of the instruction at linear <paramref name="rip"/>, with its bytes.</summary>
+    public string DescribeInstructionAt(ulong rip)
+    {
+        var bytes = new byte[15];
+        int got = 0;
+        ulong lin = Is64 ? rip : (uint)(Seg[SegReg.CS].Base + rip);
+        for (; got < bytes.Length; got++)
+        {
+            long pa = DebugTranslate(lin + (ulong)got);
+            if (pa < 0 || !Memory.Read((ulong)pa, bytes.AsSpan(got, 1))) break;
+        }
+        if (got == 0) return "(instruction bytes not readable)";
+        var decoder = Iced.Intel.Decoder.Create(Bitness, new Iced.Intel.ByteArrayCodeReader(bytes, 0, got), rip);
+        decoder.Decode(out var insn);
+        var formatter = new Iced.Intel.NasmFormatter();
+        var output = new Iced.Intel.StringOutput();
+        formatter.Format(insn, output);
+        string hex = Convert.ToHexString(bytes, 0, Math.Max(1, Math.Min(insn.Length, got))).ToLowerInvariant();
+        return $"{hex}  {output.ToStringAndReset()}";
+    }
+}
+
+public sealed partial class Cpu
+{
+    /// <summary>RIP of the instruction being executed (faults restart here).</summary>
+    internal ulong InstructionStart => _insnStart;
+}

@@ -1,0 +1,123 @@
+using KhoEmu.Cpu.State;
+
+namespace KhoEmu.Cpu;
+
+/// <summary>Control registers, MSRs and CPUID.</summary>
+public sealed partial class Cpu
+{
+    /// <summary>MOV to CR0/CR3/CR4/CR8 with the checks of Intel SDM vol. 3, 2.5 and 4.1.</summary>
+    internal void WriteControlRegister(int cr, ulong v)
+    {
+        switch (cr)
+        {
+            case 0:
+                if ((v >> 32) != 0 || ((v & ControlBits.Cr0PG) != 0 && (v & ControlBits.Cr0PE) == 0)
+                    || ((v & ControlBits.Cr0NW) != 0 && (v & ControlBits.Cr0CD) == 0))
+                { RaiseFault(Vector.GP, 0); return; }
+                bool pagingOn = (v & ControlBits.Cr0PG) != 0 && (Cr0 & ControlBits.Cr0PG) == 0;
+                if (pagingOn && (Efer & Msr.EferLme) != 0)
+                {
+                    if ((Cr4 & ControlBits.Cr4PAE) == 0) { RaiseFault(Vector.GP, 0); return; }
+                    Efer |= Msr.EferLma;
+                }
+                if ((v & ControlBits.Cr0PG) == 0) Efer &= ~Msr.EferLma;
+                Cr0 = v | ControlBits.Cr0ET;
+                break;
+            case 2:
+                Cr2 = v;
+                return;
+            case 3:
+                Cr3 = v;
+                break;
+            case 4:
+                if ((v & ~ControlBits.Cr4Supported) != 0 || ((Efer & Msr.EferLma) != 0 && (v & ControlBits.Cr4PAE) == 0))
+                { RaiseFault(Vector.GP, 0); return; }
+                Cr4 = v;
+                break;
+            case 8:
+                Cr8 = v & 0xF;
+                return;
+            default:
+                RaiseFault(Vector.UD);
+                return;
+        }
+        UpdateMode();
+        FlushTlb();
+    }
+
+    internal ulong ReadControlRegister(int cr) => cr switch
+    {
+        0 => Cr0,
+        2 => Cr2,
+        3 => Cr3,
+        4 => Cr4,
+        8 => Cr8,
+        _ => 0,
+    };
+
+    internal ulong ReadMsrValue(uint msr) => _msrs.TryGetValue(msr, out ulong v) ? v : 0;
+
+    /// <summary>RDMSR. Unknown MSRs raise #GP as on hardware.</summary>
+    internal bool TryReadMsr(uint msr, out ulong value)
+    {
+        switch (msr)
+        {
+            case Msr.Tsc: value = VirtualNow; return true;
+            case Msr.Efer: value = Efer; return true;
+            case Msr.FsBase: value = Seg[SegReg.FS].Base; return true;
+            case Msr.GsBase: value = Seg[SegReg.GS].Base; return true;
+            case Msr.Star or Msr.Lstar or Msr.Cstar or Msr.Sfmask or Msr.KernelGsBase or Msr.TscAux or Msr.Pat
+                or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip or Msr.MiscEnable:
+                value = ReadMsrValue(msr);
+                return true;
+        }
+        if (ExtraMsrs is not null && ExtraMsrs.TryRead(msr, out value)) return true;
+        if (msr == Msr.ApicBase) { value = ReadMsrValue(msr); return true; }
+        value = 0;
+        return false;
+    }
+
+    /// <summary>WRMSR. Unknown MSRs and reserved EFER bits raise #GP.</summary>
+    internal bool TryWriteMsr(uint msr, ulong value)
+    {
+        switch (msr)
+        {
+            case Msr.Efer:
+                const ulong allowed = Msr.EferSce | Msr.EferLme | Msr.EferNxe;
+                if ((value & ~(allowed | Msr.EferLma)) != 0) return false;
+                Efer = (value & allowed) | (Efer & Msr.EferLma);
+                FlushTlb();
+                return true;
+            case Msr.FsBase: Seg[SegReg.FS].Base = value; return true;
+            case Msr.GsBase: Seg[SegReg.GS].Base = value; return true;
+            case Msr.Tsc: _idleTime += value - VirtualNow; return true;
+            case Msr.Star or Msr.Lstar or Msr.Cstar or Msr.Sfmask or Msr.KernelGsBase or Msr.TscAux or Msr.Pat
+                or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip or Msr.MiscEnable:
+                _msrs[msr] = value;
+                return true;
+        }
+        if (ExtraMsrs is not null && ExtraMsrs.TryWrite(msr, value)) return true;
+        if (msr == Msr.ApicBase) { _msrs[msr] = value; return true; }
+        return false;
+    }
+
+    internal void SwapGs()
+    {
+        ulong k = ReadMsrValue(Msr.KernelGsBase);
+        _msrs[Msr.KernelGsBase] = Seg[SegReg.GS].Base;
+        Seg[SegReg.GS].Base = k;
+    }
+
+    /// <summary>The time-stamp counter: virtual nanoseconds, so it is deterministic.</summary>
+    internal ulong Tsc => VirtualNow;
+}
+
+public sealed partial class Cpu
+{
+    /// <summary>STI and MOV SS delay interrupt recognition by one instruction.</summary>
+    internal void InhibitInterruptsForOneInstruction()
+    {
+        _shadowUntil = InstructionCount + 2;
+        _exitBlock = true;
+    }
+}

@@ -1,0 +1,123 @@
+using KhoEmu.Cpu.Decode;
+using KhoEmu.Cpu.Flags;
+using KhoEmu.Cpu.State;
+
+namespace KhoEmu.Cpu.Semantics;
+
+/// <summary>
+/// MOVS, STOS, LODS, CMPS, SCAS, INS, OUTS with REP/REPE/REPNE. Index and count registers follow the address size.
+/// A long REP runs in slices so interrupts and the instruction budget are honoured; a fault leaves the registers at
+/// the faulting element, so the instruction restarts where it stopped (Intel SDM vol. 2, REP).
+/// </summary>
+internal static class StringOps
+{
+    private const int SliceElements = 1 << 14;
+
+    private delegate bool Element(Cpu c, ref DecodedOp op, ulong si, ulong di);
+
+    private static void Run(Cpu c, ref DecodedOp op, Element body, bool usesSi, bool usesDi, bool conditional)
+    {
+        int a = op.AddrSize;
+        ulong mask = op.AddrMask;
+        long step = c.DF ? -op.Size : op.Size;
+        if (op.Rep == 0)
+        {
+            if (body(c, ref op, c.Gpr[Cpu.RSI] & mask, c.Gpr[Cpu.RDI] & mask)) Advance(c, a, step, usesSi, usesDi);
+            return;
+        }
+        ulong count = c.GetReg(Cpu.RCX, a);
+        for (int n = 0; count != 0; n++)
+        {
+            if (n == SliceElements)
+            {
+                c.Rip = c.InstructionStart; // come back for the rest after interrupts get a chance
+                c._exitBlock = true;
+                return;
+            }
+            if (!body(c, ref op, c.Gpr[Cpu.RSI] & mask, c.Gpr[Cpu.RDI] & mask)) return;
+            Advance(c, a, step, usesSi, usesDi);
+            c.SetReg(Cpu.RCX, a, --count);
+            if (conditional && (op.Rep == 1 ? !c.ZF : c.ZF)) break;
+        }
+    }
+
+    private static void Advance(Cpu c, int a, long step, bool si, bool di)
+    {
+        if (si) c.SetReg(Cpu.RSI, a, c.Gpr[Cpu.RSI] + (ulong)step);
+        if (di) c.SetReg(Cpu.RDI, a, c.Gpr[Cpu.RDI] + (ulong)step);
+    }
+
+    private static readonly Element MovsBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        ulong v = c.Read(op.Seg, si, op.Size);
+        if (c.Faulted) return false;
+        c.Write(SegReg.ES, di, op.Size, v);
+        return !c.Faulted;
+    };
+
+    private static readonly Element StosBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        c.Write(SegReg.ES, di, op.Size, c.GetReg(Cpu.RAX, op.Size));
+        return !c.Faulted;
+    };
+
+    private static readonly Element LodsBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        ulong v = c.Read(op.Seg, si, op.Size);
+        if (c.Faulted) return false;
+        c.SetReg(Cpu.RAX, op.Size, v);
+        return true;
+    };
+
+    private static readonly Element CmpsBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        ulong x = c.Read(op.Seg, si, op.Size);
+        ulong y = c.Read(SegReg.ES, di, op.Size);
+        if (c.Faulted) return false;
+        c.SetLazy(FlagOp.Sub, op.Size, x, y, x - y);
+        return true;
+    };
+
+    private static readonly Element ScasBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        ulong y = c.Read(SegReg.ES, di, op.Size);
+        if (c.Faulted) return false;
+        ulong x = c.GetReg(Cpu.RAX, op.Size);
+        c.SetLazy(FlagOp.Sub, op.Size, x, y, x - y);
+        return true;
+    };
+
+    private static readonly Element InsBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        ulong la = c.Linear(SegReg.ES, di);
+        if (!c.ProbeWrite(la, op.Size)) return false;
+        c.WriteLinear(la, op.Size, c.Ports.Read((ushort)c.Gpr[Cpu.RDX], op.Size));
+        return true;
+    };
+
+    private static readonly Element OutsBody = (Cpu c, ref DecodedOp op, ulong si, ulong di) =>
+    {
+        ulong v = c.Read(op.Seg, si, op.Size);
+        if (c.Faulted) return false;
+        c.Ports.Write((ushort)c.Gpr[Cpu.RDX], op.Size, (uint)v);
+        return true;
+    };
+
+    public static void Movs(Cpu c, ref DecodedOp op) => Run(c, ref op, MovsBody, true, true, false);
+    public static void Stos(Cpu c, ref DecodedOp op) => Run(c, ref op, StosBody, false, true, false);
+    public static void Lods(Cpu c, ref DecodedOp op) => Run(c, ref op, LodsBody, true, false, false);
+    public static void Cmps(Cpu c, ref DecodedOp op) => Run(c, ref op, CmpsBody, true, true, true);
+    public static void Scas(Cpu c, ref DecodedOp op) => Run(c, ref op, ScasBody, false, true, true);
+
+    public static void Ins(Cpu c, ref DecodedOp op)
+    {
+        if (c.Mode != CpuMode.Real16 && c.Cpl > c.Iopl) { c.RaiseFault(Vector.GP, 0); return; }
+        Run(c, ref op, InsBody, false, true, false);
+    }
+
+    public static void Outs(Cpu c, ref DecodedOp op)
+    {
+        if (c.Mode != CpuMode.Real16 && c.Cpl > c.Iopl) { c.RaiseFault(Vector.GP, 0); return; }
+        Run(c, ref op, OutsBody, true, false, false);
+    }
+}
