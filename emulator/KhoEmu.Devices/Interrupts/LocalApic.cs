@@ -1,0 +1,142 @@
+using KhoEmu.Core;
+
+namespace KhoEmu.Devices.Interrupts;
+
+/// <summary>
+/// The local APIC subset a kernel needs for timer interrupts (Intel SDM vol. 3, ch. 11): ID, version, TPR, EOI,
+/// spurious vector (software enable), IRR/ISR, the LVT timer in one-shot and periodic modes with the divide register.
+/// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at 0xFEE00000.
+/// </summary>
+public sealed class LocalApic : IMmioDevice
+{
+    public const ulong DefaultBase = 0xFEE0_0000;
+    private const ulong TimerHz = 100_000_000;
+
+    private readonly VirtualClock _clock;
+    private readonly uint[] _irr = new uint[8], _isr = new uint[8];
+    private uint _tpr, _svr = 0xFF, _lvtTimer = 0x10000, _divide, _initial, _ldr, _dfr = 0xFFFF_FFFF;
+    private uint _lvtLint0 = 0x10000, _lvtLint1 = 0x10000, _lvtError = 0x10000, _esr;
+    private ulong _timerStart;
+    private TimerEvent? _event;
+
+    public LocalApic(VirtualClock clock) => _clock = clock;
+
+    private bool SoftwareEnabled => (_svr & 0x100) != 0;
+
+    private ulong DivideBy => ((_divide & 0xB) switch { 0 => 2, 1 => 4, 2 => 8, 3 => 16, 8 => 32, 9 => 64, 0xA => 128, _ => 1 });
+
+    private ulong NsPerTick => 1_000_000_000UL / TimerHz * DivideBy;
+
+    /// <summary>Accepts a fixed interrupt for <paramref name="vector"/> (IOAPIC, self-IPI, timer).</summary>
+    public void Accept(int vector)
+    {
+        if (vector < 16) return;
+        _irr[vector >> 5] |= 1u << (vector & 31);
+    }
+
+    private static int Highest(uint[] bits)
+    {
+        for (int i = 7; i >= 0; i--)
+            if (bits[i] != 0) return i * 32 + 31 - System.Numerics.BitOperations.LeadingZeroCount(bits[i]);
+        return -1;
+    }
+
+    public bool HasPending
+    {
+        get
+        {
+            int irr = Highest(_irr);
+            if (irr < 0) return false;
+            int isr = Highest(_isr);
+            return (irr >> 4) > (isr >> 4) && (irr >> 4) > (int)((_tpr >> 4) & 0xF);
+        }
+    }
+
+    public int Acknowledge()
+    {
+        if (!HasPending) return -1;
+        int v = Highest(_irr);
+        _irr[v >> 5] &= ~(1u << (v & 31));
+        _isr[v >> 5] |= 1u << (v & 31);
+        return v;
+    }
+
+    private uint CurrentCount()
+    {
+        if (_initial == 0) return 0;
+        ulong ticks = (_clock.Now - _timerStart) / NsPerTick;
+        bool periodic = ((_lvtTimer >> 17) & 3) == 1;
+        if (periodic) return (uint)(_initial - ticks % _initial);
+        return ticks >= _initial ? 0 : (uint)(_initial - ticks);
+    }
+
+    private void ArmTimer()
+    {
+        _event?.Cancel();
+        _event = null;
+        if (_initial == 0) return;
+        _timerStart = _clock.Now;
+        _event = _clock.Schedule(_clock.Now + _initial * NsPerTick, TimerFired);
+    }
+
+    private void TimerFired()
+    {
+        if ((_lvtTimer & 0x10000) == 0 && SoftwareEnabled) Accept((int)(_lvtTimer & 0xFF));
+        if (((_lvtTimer >> 17) & 3) == 1)
+        {
+            _timerStart = _clock.Now;
+            _event = _clock.Schedule(_clock.Now + _initial * NsPerTick, TimerFired);
+        }
+    }
+
+    public ulong ReadMmio(ulong offset, int size)
+    {
+        uint reg = (uint)(offset & 0xFF0);
+        return reg switch
+        {
+            0x020 => 0,                    // APIC ID 0
+            0x030 => 0x0005_0014,          // version 0x14, max LVT entry 5
+            0x080 => _tpr,
+            0x0D0 => _ldr,
+            0x0E0 => _dfr,
+            0x0F0 => _svr,
+            0x280 => _esr,
+            >= 0x100 and < 0x180 => _isr[(reg - 0x100) >> 4],
+            >= 0x200 and < 0x280 => _irr[(reg - 0x200) >> 4],
+            0x320 => _lvtTimer,
+            0x350 => _lvtLint0,
+            0x360 => _lvtLint1,
+            0x370 => _lvtError,
+            0x380 => _initial,
+            0x390 => CurrentCount(),
+            0x3E0 => _divide,
+            _ => 0,
+        };
+    }
+
+    public void WriteMmio(ulong offset, int size, ulong value)
+    {
+        uint v = (uint)value;
+        switch ((uint)(offset & 0xFF0))
+        {
+            case 0x080: _tpr = v & 0xFF; break;
+            case 0x0B0:
+                int s = Highest(_isr);
+                if (s >= 0) _isr[s >> 5] &= ~(1u << (s & 31));
+                break;
+            case 0x0D0: _ldr = v & 0xFF00_0000; break;
+            case 0x0E0: _dfr = v | 0x0FFF_FFFF; break;
+            case 0x0F0: _svr = v & 0x3FF; break;
+            case 0x280: _esr = 0; break;
+            case 0x300: // ICR low: only self-IPIs with a fixed vector are delivered
+                if (((v >> 18) & 3) == 1 || ((v >> 18) & 3) == 2) Accept((int)(v & 0xFF));
+                break;
+            case 0x320: _lvtTimer = v & 0x700FF; break;
+            case 0x350: _lvtLint0 = v; break;
+            case 0x360: _lvtLint1 = v; break;
+            case 0x370: _lvtError = v; break;
+            case 0x380: _initial = v; ArmTimer(); break;
+            case 0x3E0: _divide = v & 0xB; break;
+        }
+    }
+}

@@ -1,0 +1,87 @@
+using KhoEmu.Core;
+using KhoEmu.Cpu;
+using KhoEmu.Devices.DebugExit;
+using KhoEmu.Devices.FwCfg;
+using KhoEmu.Devices.Interrupts;
+using KhoEmu.Devices.Timers;
+using KhoEmu.Devices.Uart16550;
+using KhoEmu.Machine.Boot;
+using KhoEmu.Memory;
+
+namespace KhoEmu.Machine;
+
+/// <summary>
+/// The virtual PC: RAM and the memory map, the port and MMIO buses, one CPU, and the QEMU-compatible devices at their
+/// usual addresses. Nothing is static, so several machines run side by side in one process.
+/// </summary>
+public sealed class PcMachine : IDisposable
+{
+    private int? _debugExitCode;
+
+    public PcMachine(MachineConfig config)
+    {
+        Config = config;
+        Memory = new PhysicalMemory(config.MemorySize);
+        Cpu = new Cpu.Cpu(Memory, Ports, Clock);
+        Pic.Register(Ports);
+        Uart = new Uart16550(config.SerialOutput, Pic.Line(4));
+        Ports.Register(0x3F8, 8, Uart, "uart-com1");
+        Ports.Register(0xF4, 4, new DebugExit(OnDebugExit), "isa-debug-exit");
+        FwCfg = new FwCfg(Memory);
+        Ports.Register(0x510, 12, FwCfg, "fw_cfg");
+        Pit = new Pit8254(Clock, Pic.Line(0));
+        Ports.Register(0x40, 4, Pit, "pit");
+        Apic = new LocalApic(Clock);
+        Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
+        Cpu.Interrupts = new InterruptRouter(Apic, Pic);
+
+        FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);
+        FwCfg.SetU32(FwCfgKeys.NbCpus, 1);
+        foreach (var (name, data) in config.FwCfgFiles) FwCfg.AddFile(name, data);
+        if (config.CommandLine.Length > 0)
+        {
+            var cmd = System.Text.Encoding.ASCII.GetBytes(config.CommandLine + "\0");
+            FwCfg.SetU32(FwCfgKeys.CmdlineSize, (uint)cmd.Length);
+            FwCfg.SetItem(FwCfgKeys.CmdlineData, cmd);
+        }
+
+        if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine);
+        else DemoGuest.Load(this);
+    }
+
+    public MachineConfig Config { get; }
+    public PhysicalMemory Memory { get; }
+    public PortBus Ports { get; } = new();
+    public VirtualClock Clock { get; } = new();
+    public Cpu.Cpu Cpu { get; }
+    public Pic8259 Pic { get; } = new();
+    public Uart16550 Uart { get; }
+    public FwCfg FwCfg { get; }
+    public Pit8254 Pit { get; }
+    public LocalApic Apic { get; }
+
+    private void OnDebugExit(int code)
+    {
+        _debugExitCode = code;
+        Cpu.RequestStop();
+    }
+
+    /// <summary>Runs until the guest exits or stops, or <paramref name="maxInstructions"/> retire.</summary>
+    public MachineExit Run(ulong maxInstructions = ulong.MaxValue)
+    {
+        var reason = Cpu.Run(maxInstructions);
+        Config.SerialOutput.Flush();
+        if (_debugExitCode is int code) return new MachineExit(ExitKind.DebugExit, code, null);
+        return reason switch
+        {
+            StopReason.InstructionLimit => new(ExitKind.InstructionLimit, MachineExit.CodeInstructionLimit,
+                $"instruction limit reached after {Cpu.InstructionCount} instructions at RIP={Cpu.InstructionPointer:x16}"),
+            StopReason.HaltedForever => new(ExitKind.HaltedForever, MachineExit.CodeHalted, Cpu.Diagnostic),
+            StopReason.TripleFault => new(ExitKind.TripleFault, MachineExit.CodeTripleFault, Cpu.Diagnostic),
+            StopReason.Unsupported => new(ExitKind.Unsupported, MachineExit.CodeUnsupported, Cpu.Diagnostic),
+            _ => new(ExitKind.Stopped, MachineExit.CodeStopped, "stopped by request"),
+        };
+    }
+
+    public void Dispose() => Memory.Dispose();
+}
