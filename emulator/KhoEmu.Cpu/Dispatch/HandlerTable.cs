@@ -102,7 +102,7 @@ internal static unsafe class HandlerTable
         On(&Flow.Iret, Mnemonic.Iret, Mnemonic.Iretd, Mnemonic.Iretq);
         On(&Flow.Hlt, Mnemonic.Hlt);
         On(&Flow.Syscall, Mnemonic.Syscall);
-        On(&Flow.Sysret, Mnemonic.Sysret);
+        On(&Flow.Sysret, Mnemonic.Sysret, Mnemonic.Sysretq);
         On(&Flow.Ud, Mnemonic.Ud2, Mnemonic.Ud0, Mnemonic.Ud1);
 
         // Strings and flags
