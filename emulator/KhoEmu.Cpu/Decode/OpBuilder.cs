@@ -78,7 +78,7 @@ internal static unsafe class OpBuilder
             else if (i == 1) { op.K1 = k; op.R1 = reg; }
             else { op.K2 = k; op.R2 = reg; }
         }
-        op.Size = (byte)OperandSize(insn, 0);
+        op.Size = (byte)(count == 0 ? ImplicitOperandSize(insn) : OperandSize(insn, 0));
         op.SrcSize = (byte)(count > 1 ? OperandSize(insn, 1) : op.Size);
         op.Cc = (byte)ConditionIndex(insn.ConditionCode);
         op.IpMask = IpMask(insn);
@@ -146,6 +146,15 @@ internal static unsafe class OpBuilder
             || insn.OpCount > 1 && insn.GetOpKind(1) is OpKind.MemorySegSI or OpKind.MemorySegESI or OpKind.MemorySegRSI)
             op.Seg = SegmentIndex(insn.MemorySegment);
     }
+
+    /// <summary>Operand size of instructions without explicit operands (CBW/CWDE/CDQE, CWD/CDQ/CQO, ...).</summary>
+    private static int ImplicitOperandSize(in Instruction insn) => insn.Mnemonic switch
+    {
+        Mnemonic.Cbw or Mnemonic.Cwd or Mnemonic.Pushf or Mnemonic.Popf or Mnemonic.Pusha or Mnemonic.Popa or Mnemonic.Iret => 2,
+        Mnemonic.Cwde or Mnemonic.Cdq or Mnemonic.Pushfd or Mnemonic.Popfd or Mnemonic.Pushad or Mnemonic.Popad or Mnemonic.Iretd => 4,
+        Mnemonic.Cdqe or Mnemonic.Cqo or Mnemonic.Pushfq or Mnemonic.Popfq or Mnemonic.Iretq => 8,
+        _ => insn.CodeSize switch { CodeSize.Code16 => 2, CodeSize.Code32 => 4, _ => 8 },
+    };
 
     /// <summary>Operand size in bytes of operand <paramref name="i"/>.</summary>
     private static int OperandSize(in Instruction insn, int i)
