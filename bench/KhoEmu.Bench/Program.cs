@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(KhoEmu.Bench.CpuThroughput).Assembly).Run(args);
