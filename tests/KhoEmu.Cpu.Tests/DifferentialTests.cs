@@ -224,22 +224,15 @@ public sealed unsafe class DifferentialTests
     /// <summary>Flags the instruction writes with defined values, as RFLAGS bits (Iced's RflagsBits use another order).</summary>
     private static ulong DefinedFlags(in Instruction insn)
     {
-        var bits = (insn.RflagsModified | insn.RflagsRead) & ~insn.RflagsUndefined;
-        ulong m = 0;
-        if ((bits & RflagsBits.OF) != 0) m |= Rflags.OF;
-        if ((bits & RflagsBits.SF) != 0) m |= Rflags.SF;
-        if ((bits & RflagsBits.ZF) != 0) m |= Rflags.ZF;
-        if ((bits & RflagsBits.AF) != 0) m |= Rflags.AF;
-        if ((bits & RflagsBits.CF) != 0) m |= Rflags.CF;
-        if ((bits & RflagsBits.PF) != 0) m |= Rflags.PF;
+        ulong defined = ToRflags((insn.RflagsModified | insn.RflagsRead) & ~insn.RflagsUndefined);
+        // Flags the instruction leaves alone must be unchanged too.
+        ulong untouched = Rflags.Arith & ~ToRflags(insn.RflagsModified | insn.RflagsUndefined);
         // OF after a shift or rotate is defined only for a count of 1 (SDM vol. 2, SAL/SAR/SHL/SHR, RCL/RCR/ROL/ROR).
         bool shiftOrRotate = insn.Mnemonic is Mnemonic.Shl or Mnemonic.Shr or Mnemonic.Sar or Mnemonic.Rol or Mnemonic.Ror
             or Mnemonic.Rcl or Mnemonic.Rcr or Mnemonic.Shld or Mnemonic.Shrd;
         bool countOne = insn.OpCount == 2 && insn.Op1Kind == OpKind.Immediate8 && insn.Immediate8 == 1;
-        if (shiftOrRotate && !countOne) return (m | (Rflags.Arith & ~ToRflags(insn.RflagsModified | insn.RflagsUndefined))) & ~Rflags.OF;
-        // Flags the instruction leaves alone must be unchanged too.
-        ulong untouched = Rflags.Arith & ~ToRflags(insn.RflagsModified | insn.RflagsUndefined);
-        return m | untouched;
+        ulong mask = defined | untouched;
+        return shiftOrRotate && !countOne ? mask & ~Rflags.OF : mask;
     }
 
     private static ulong ToRflags(RflagsBits bits)
