@@ -49,7 +49,11 @@ public static class Program
         try
         {
             config.MemorySize = SizeParser.Parse(o.Memory);
-            if (o.Kernel is not null) config.Kernel = File.ReadAllBytes(o.Kernel.FullName);
+            if (o.Kernel is not null)
+            {
+                config.Kernel = File.ReadAllBytes(o.Kernel.FullName);
+                config.KernelName = o.Kernel.ToString();
+            }
             foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or ArgumentException)

@@ -7,6 +7,8 @@ public sealed class MachineConfig
     /// <summary>Kernel image for direct boot (PVH ELF or multiboot); null boots the built-in demo guest.</summary>
     public byte[]? Kernel { get; set; }
     public string CommandLine { get; set; } = "";
+    /// <summary>The kernel's name as the user gave it; multiboot kernels see it at the start of their command line.</summary>
+    public string KernelName { get; set; } = "kernel";
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
     /// <summary>Where the UART's output goes.</summary>
     public Stream SerialOutput { get; set; } = Stream.Null;

@@ -45,7 +45,7 @@ public sealed class PcMachine : IDisposable
             FwCfg.SetItem(FwCfgKeys.CmdlineData, cmd);
         }
 
-        if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine);
+        if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine, config.KernelName);
         else DemoGuest.Load(this);
     }
 

@@ -157,6 +157,14 @@ public sealed unsafe partial class Cpu
             return true;
         }
 
+        if ((Efer & Msr.EferLma) != 0 && (ulong)((long)(la << 16) >> 16) != la)
+        {
+            // Non-canonical linear address: #GP(0). (The SDM raises #SS(0) for stack-segment references; the MMU
+            // does not know the segment, so those also report #GP(0).) TLB tags are canonical, so no hit above.
+            pa = 0;
+            RaiseFault(Vector.GP, 0);
+            return false;
+        }
         if (!Walk(la, kind, out ulong pagePa, out bool writable, out bool executable, out int error))
         {
             pa = 0;

@@ -22,8 +22,18 @@ public static class DirectBoot
     // Low-memory layout used for boot structures (below the usual 1 MiB kernel load address).
     private const ulong GdtAddr = 0x5000, StartInfoAddr = 0x6000, MemMapAddr = 0x6100, CmdlineAddr = 0x7000;
 
-    public static void Load(PcMachine m, byte[] image, string cmdline)
+    /// <summary>
+    /// Loads <paramref name="image"/> as QEMU's <c>-kernel</c> does: a multiboot v1 header in the first 8 KiB wins
+    /// (its command line is the kernel's name, a space, then <paramref name="cmdline"/>, as QEMU passes it), then
+    /// an ELF with a PVH note.
+    /// </summary>
+    public static void Load(PcMachine m, byte[] image, string cmdline, string kernelName = "kernel")
     {
+        if (FindMultibootHeader(image, out int headerOffset))
+        {
+            BootMultiboot(m, image, headerOffset, kernelName + " " + cmdline);
+            return;
+        }
         if (ElfFile.LooksLikeElf(image))
         {
             ElfFile elf;
@@ -39,11 +49,6 @@ public static class DirectBoot
                 BootPvh(m, entry, cmdline);
                 return;
             }
-        }
-        if (FindMultibootHeader(image, out int headerOffset))
-        {
-            BootMultiboot(m, image, headerOffset, cmdline);
-            return;
         }
         throw new BootException("kernel has neither a PVH ELF note (Xen, type 18) nor a multiboot header");
     }
