@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using KhoEmu.Elf;
 using KhoEmu.Machine;
 using KhoEmu.Machine.Boot;
 
@@ -26,6 +27,9 @@ public static class Program
         { Description = "Add a fw_cfg file: name=NAME,file=PATH (repeatable).", AllowMultipleArgumentsPerToken = false };
         var stats = new Option<bool>("--stats") { Description = "Print instructions executed, wall time and MIPS on stderr at exit." };
         var trace = new Option<FileInfo?>("--trace") { Description = "Write an instruction trace (disassembly and registers) to this file." };
+        var symbols = new Option<FileInfo[]>("--symbols")
+        { Description = "ELF file whose symbols name trace addresses (repeatable; the --kernel ELF's symbols are always used).", AllowMultipleArgumentsPerToken = false };
+        var noInput = new Option<bool>("--no-input") { Description = "Do not connect stdin to the serial port (keeps the run fully deterministic)." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
 
         var run = new Command("run", "Boot a kernel (or the built-in demo guest) with the serial console on stdout.\n"
@@ -33,19 +37,43 @@ public static class Program
             + $"{MachineExit.CodeInstructionLimit} instruction limit, {MachineExit.CodeHalted} halted forever, "
             + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, 2 bad arguments or image.")
         {
-            kernel, append, memory, fwcfg, stats, trace, maxInsns,
+            kernel, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
         };
         run.SetAction(p => Run(new RunOptions(p.GetValue(kernel), p.GetValue(append) ?? "", p.GetValue(memory) ?? "512M",
-            p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(maxInsns))));
+            p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [], p.GetValue(maxInsns), p.GetValue(noInput))));
         return run;
     }
 
+    /// <summary>Symbols for the trace: the kernel's (when it is an ELF) and those of every --symbols file.</summary>
+    private static SymbolTable? LoadSymbols(byte[]? kernel, FileInfo[] extra)
+    {
+        var table = new SymbolTable();
+        void AddImage(byte[] image, string what)
+        {
+            if (!ElfFile.LooksLikeElf(image)) return;
+            try { table.Add(ElfFile.Parse(image)); }
+            catch (ElfFormatException e) { Console.Error.WriteLine($"khoemu: no symbols from {what}: {e.Message}"); }
+        }
+        if (kernel is not null) AddImage(kernel, "the kernel");
+        foreach (var f in extra)
+        {
+            try { AddImage(File.ReadAllBytes(f.FullName), f.ToString()); }
+            catch (IOException e) { Console.Error.WriteLine($"khoemu: no symbols from {f}: {e.Message}"); }
+        }
+        return table.Count > 0 ? table : null;
+    }
+
     private sealed record RunOptions(FileInfo? Kernel, string Append, string Memory, string[] FwCfg, bool Stats,
-        FileInfo? Trace, ulong? MaxInstructions);
+        FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput);
 
     private static int Run(RunOptions o)
     {
-        var config = new MachineConfig { CommandLine = o.Append, SerialOutput = Console.OpenStandardOutput() };
+        var config = new MachineConfig
+        {
+            CommandLine = o.Append,
+            SerialOutput = Console.OpenStandardOutput(),
+            SerialInput = o.NoInput ? null : Console.OpenStandardInput(),
+        };
         try
         {
             config.MemorySize = SizeParser.Parse(o.Memory);
@@ -72,7 +100,7 @@ public static class Program
         using (machine)
         {
             using var traceWriter = o.Trace is null ? null : new StreamWriter(o.Trace.FullName);
-            if (traceWriter is not null) machine.Cpu.TraceHook = new Tracer(traceWriter).Step;
+            if (traceWriter is not null) machine.Cpu.TraceHook = new Tracer(traceWriter, LoadSymbols(config.Kernel, o.Symbols)).Step;
             var sw = Stopwatch.StartNew();
             var exit = machine.Run(o.MaxInstructions ?? ulong.MaxValue);
             sw.Stop();

@@ -10,6 +10,8 @@ public sealed class MachineConfig
     /// <summary>The kernel's name as the user gave it; multiboot kernels see it at the start of their command line.</summary>
     public string KernelName { get; set; } = "kernel";
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
+    /// <summary>Bytes typed into the UART (the terminal's stdin); null for none, which keeps a run deterministic.</summary>
+    public Stream? SerialInput { get; set; }
     /// <summary>Where the UART's output goes.</summary>
     public Stream SerialOutput { get; set; } = Stream.Null;
 }

@@ -34,6 +34,7 @@ public sealed class PcMachine : IDisposable
         Apic = new LocalApic(Clock);
         Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
+        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);
         FwCfg.SetU32(FwCfgKeys.NbCpus, 1);

@@ -67,6 +67,17 @@ public sealed class ForeignKernelTests
     }
 
     [Test]
+    public void KernelSymbolsNameItsFunctions()
+    {
+        var elf = KhoEmu.Elf.ElfFile.Parse(File.ReadAllBytes(Path.Combine(_build, "kernel-pvh.elf")));
+        var table = new KhoEmu.Elf.SymbolTable();
+        table.Add(elf);
+        ulong kmain = elf.Symbols().Single(s => s.Name == "kmain").Value;
+        Assert.That(table.Describe(kmain + 5), Is.EqualTo("kmain+0x5"));
+        Assert.That(table.Describe(elf.Symbols().Single(s => s.Name == "try_landing").Value), Is.EqualTo("try_landing"));
+    }
+
+    [Test]
     public void IntegerLoopGivesTheSameResultAsQemu()
     {
         // The loop used for the QEMU speed ratio (bench/qemu-ratio.sh); short here.
