@@ -68,8 +68,53 @@ public static class CommonStubs
         Fn("khoemu_read_rflags", () => { a.pushfq(); a.pop(rax); a.ret(); });
         Fn("khoemu_read_rsp", () => { a.lea(rax, __[rsp + 8]); a.ret(); });
         AddStackProbe(c);
+        AddSafeCopy(c);
+        AddLinkInfo(c);
         c.Emit();
         AddDataSymbols(o);
+        o.Bss(".bss.khoemu_early_heap", EarlyHeapSize, 4096);
+        o.Define("khoemu_early_heap", o.Section(".bss.khoemu_early_heap", 0), 0, EarlyHeapSize, global: false);
+    }
+
+    /// <summary>Bytes of .bss the image uses as its first heap, before it knows the memory map.</summary>
+    public const int EarlyHeapSize = 1 << 20;
+
+    /// <summary>
+    /// khoemu_copy_safe(dst, src, n): rep movsb that survives a page fault. Returns 0, or -1 when an access
+    /// faulted: the trap handler sees RIP at <c>copy</c> (reported by the link info) and resumes at the fixup.
+    /// This is how the kernel reads and writes user memory and probes addresses in self-tests.
+    /// </summary>
+    private static void AddSafeCopy(StubObject.Chunk c)
+    {
+        var a = c.A;
+        c.Export("khoemu_copy_safe");
+        a.mov(rcx, rdx);
+        c.Export("khoemu_copy_safe_insn", global: false);
+        a.rep.movsb();
+        a.xor(eax, eax);
+        a.ret();
+        c.Export("khoemu_copy_safe_fixup", global: false);
+        a.mov(rax, -1);
+        a.ret();
+    }
+
+    /// <summary>
+    /// khoemu_link_info(ulong* out): what managed code cannot name itself, in this order: __modules start and end,
+    /// image start and end (link addresses), early heap address and size, copy-safe faulting RIP and fixup RIP.
+    /// </summary>
+    private static void AddLinkInfo(StubObject.Chunk c)
+    {
+        var a = c.A;
+        c.Export("khoemu_link_info");
+        var fields = new[] { "__modules_start", "__modules_end", "__image_start", "__image_end", "khoemu_early_heap",
+            "", "khoemu_copy_safe_insn", "khoemu_copy_safe_fixup" };
+        for (int i = 0; i < fields.Length; i++)
+        {
+            if (fields[i].Length == 0) a.mov(rax, (ulong)EarlyHeapSize);
+            else a.mov(rax, __qword_ptr[c.Slot(fields[i])]);
+            a.mov(__qword_ptr[rdi + i * 8], rax);
+        }
+        a.ret();
     }
 
     /// <summary>

@@ -88,6 +88,7 @@ public static class KernelStubs
         a.cli();
         a.cld();
         a.mov(esi, ebx);                       // start info, kept in esi until the 64-bit jump
+        PhysOf(a, esp, SlotStackTop);          // from here on, the boot stack (physical address)
 
         // Zero the tables.
         PhysOf(a, edi, SlotPml4);
@@ -287,6 +288,20 @@ public static class KernelStubs
         a.mov(rsp, rdi);
         a.jmp(restore);
 
+        // khoemu_run_user(frame*): saves the kernel's callee-saved state, then resumes the (ring-3) frame. Returns
+        // when the kernel calls khoemu_exit_user(value) from a trap handler, with that value.
+        var savedRsp = a.CreateLabel();
+        c.Export("khoemu_run_user");
+        foreach (var r in new[] { rbx, rbp, r12, r13, r14, r15 }) a.push(r);
+        a.mov(__qword_ptr[savedRsp], rsp);
+        a.mov(rsp, rdi);
+        a.jmp(restore);
+        c.Export("khoemu_exit_user");
+        a.mov(rax, rdi);
+        a.mov(rsp, __qword_ptr[savedRsp]);
+        foreach (var r in new[] { r15, r14, r13, r12, rbp, rbx }) a.pop(r);
+        a.ret();
+
         // khoemu_vector_stubs_base(): address of vector 0's stub (vector v is 16 * v bytes further).
         c.Export("khoemu_vector_stubs_base");
         a.lea(rax, __[stubs]);
@@ -296,9 +311,15 @@ public static class KernelStubs
         c.Export("khoemu_set_syscall_stack");
         a.mov(__qword_ptr[kernelStack], rdi);
         a.ret();
+
+        c.Export("khoemu_syscall_entry_address");
+        a.mov(rax, __qword_ptr[c.Slot("khoemu_syscall_entry")]);
+        a.ret();
         a.Label(ref userRsp);
         a.dq(0UL);
         a.Label(ref kernelStack);
+        a.dq(0UL);
+        a.Label(ref savedRsp);
         a.dq(0UL);
         c.Emit();
     }

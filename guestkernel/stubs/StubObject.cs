@@ -16,6 +16,7 @@ public sealed class StubObject
     public ElfObjectWriter.Section Section(string name, ulong flags, ulong align = 16)
     {
         if (_sections.TryGetValue(name, out var s)) return s.Section;
+        if (_bss.TryGetValue(name, out var b)) return b;
         var sec = _elf.AddSection(name, ElfObjectWriter.ShtProgbits, flags, align);
         _sections[name] = (sec, new MemoryStream());
         return sec;
@@ -96,11 +97,15 @@ public sealed class StubObject
     public void Relocate(ElfObjectWriter.Section section, ulong offset, string symbol, uint type, long addend = 0) =>
         section.AddRelocation(offset, symbol, type, addend);
 
-    /// <summary>A zero-filled (NOBITS) section.</summary>
+    private readonly Dictionary<string, ElfObjectWriter.Section> _bss = [];
+
+    /// <summary>A zero-filled (NOBITS) section; the same name returns the same section.</summary>
     public ElfObjectWriter.Section Bss(string name, ulong size, ulong align)
     {
+        if (_bss.TryGetValue(name, out var existing)) return existing;
         var sec = _elf.AddSection(name, ElfObjectWriter.ShtNobits, ElfObjectWriter.ShfAlloc | ElfObjectWriter.ShfWrite, align);
         sec.NobitsSize = size;
+        _bss[name] = sec;
         return sec;
     }
 

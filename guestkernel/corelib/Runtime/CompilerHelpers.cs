@@ -56,23 +56,24 @@ namespace Internal.Runtime.CompilerHelpers
 
         private static void InitializeStatics(byte* start, byte* end)
         {
-            // Each entry is a 32-bit offset, relative to the entry itself, to a static base slot. The slot holds the
-            // MethodTable of the static base with bit 0 set while uninitialized and bit 1 set when the next word
-            // points at preinitialized field data.
+            // Each entry is a 32-bit offset, relative to the entry itself, to a static base slot. Until initialized
+            // the slot holds a 32-bit offset (relative to the slot) to the static base's MethodTable, with bit 0 set
+            // ("uninitialized") and bit 1 set when the next 32-bit relative offset points at preinitialized field data.
+            // Initialization replaces the slot with the address of a newly allocated static base object.
             for (byte* entry = start; entry < end; entry += 4)
             {
-                var slot = (nint*)(entry + *(int*)entry);
-                nint value = *slot;
+                var slot = entry + *(int*)entry;
+                int value = *(int*)slot;
                 if ((value & 1) == 0) continue;
-                var mt = (MethodTable*)(value & ~(nint)3);
+                var mt = (MethodTable*)((nint)(slot + value) & ~(nint)3);
                 var obj = (byte*)Heap.Allocate(mt->BaseSize);
                 *(MethodTable**)obj = mt;
                 if ((value & 2) != 0)
                 {
-                    byte* data = *(byte**)(slot + 1);
+                    byte* data = slot + 4 + *(int*)(slot + 4);
                     Memory.Copy(obj + 8, data, mt->BaseSize - 16);
                 }
-                *slot = (nint)obj;
+                *(nint*)slot = (nint)obj;
             }
         }
     }

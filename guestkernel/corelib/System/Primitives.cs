@@ -22,14 +22,14 @@ namespace System
 
     public struct Boolean { }
     public struct Char { }
-    public struct SByte { }
-    public struct Byte { }
-    public struct Int16 { }
-    public struct UInt16 { }
-    public struct Int32 { }
-    public struct UInt32 { }
-    public struct Int64 { }
-    public struct UInt64 { }
+    public struct SByte { public const sbyte MinValue = -128, MaxValue = 127; }
+    public struct Byte { public const byte MinValue = 0, MaxValue = 255; }
+    public struct Int16 { public const short MinValue = -32768, MaxValue = 32767; }
+    public struct UInt16 { public const ushort MinValue = 0, MaxValue = 65535; }
+    public struct Int32 { public const int MinValue = -2147483648, MaxValue = 2147483647; }
+    public struct UInt32 { public const uint MinValue = 0, MaxValue = 4294967295; }
+    public struct Int64 { public const long MinValue = -9223372036854775808, MaxValue = 9223372036854775807; }
+    public struct UInt64 { public const ulong MinValue = 0, MaxValue = 18446744073709551615; }
     public struct Single { }
     public struct Double { }
 
@@ -69,7 +69,12 @@ namespace System
     public abstract class Type { }
     internal sealed class RuntimeType : Type { }
 
-    public abstract class Array { }
+    public abstract class Array
+    {
+        // Layout contract: the element count follows the MethodTable pointer.
+        private readonly int _length;
+        public int Length => _length;
+    }
     // The compiler's view of single-dimensional zero-based arrays: layout {MethodTable*, int length, int pad, T...}.
     public class Array<T> : Array { }
 
