@@ -1,51 +1,129 @@
 using System.CommandLine;
 using System.Diagnostics;
 using KhoEmu.Elf;
+using KhoEmu.Harness;
 using KhoEmu.Machine;
 using KhoEmu.Machine.Boot;
 
 namespace KhoEmu.Cli;
 
-/// <summary>The `khoemu` command.</summary>
+/// <summary>The `khoemu` command: run, test, scenarios.</summary>
 public static class Program
 {
     public static int Main(string[] args)
     {
         var root = new RootCommand("KhoEmu: an x86-64 PC emulator for developing and testing kexec handover.");
         root.Subcommands.Add(BuildRun());
+        root.Subcommands.Add(BuildTest());
+        root.Subcommands.Add(BuildScenarios());
         return root.Parse(args).Invoke();
     }
 
     private static Command BuildRun()
     {
         var kernel = new Option<FileInfo?>("--kernel", "-kernel")
-        { Description = "Kernel to boot directly: an ELF with a PVH note or a multiboot kernel (as QEMU's -kernel). Without it, the built-in demo guest boots." };
+        { Description = "Kernel to boot directly, as QEMU's -kernel: an ELF with a PVH note or a multiboot kernel. With --firmware it is handed to the firmware through fw_cfg instead." };
+        var firmware = new Option<FileInfo?>("--firmware", "-bios")
+        { Description = "Firmware ROM image (ends at 4 GiB; the CPU starts at its reset vector)." };
+        var demo = new Option<bool>("--demo") { Description = "Boot the small built-in demo guest instead of the project's firmware, kernel and init." };
         var append = new Option<string>("--append", "-append") { Description = "Kernel command line.", DefaultValueFactory = _ => "" };
         var memory = new Option<string>("--memory", "-m")
         { Description = "Guest RAM size: a number of MiB, or with a K/M/G/T suffix (default 512M).", DefaultValueFactory = _ => "512M" };
         var fwcfg = new Option<string[]>("--fw-cfg", "-fw_cfg")
         { Description = "Add a fw_cfg file: name=NAME,file=PATH (repeatable).", AllowMultipleArgumentsPerToken = false };
         var stats = new Option<bool>("--stats") { Description = "Print instructions executed, wall time and MIPS on stderr at exit." };
-        var trace = new Option<FileInfo?>("--trace") { Description = "Write an instruction trace (disassembly and registers) to this file." };
+        var trace = new Option<FileInfo?>("--trace") { Description = "Write an instruction trace (symbolized disassembly and registers) to this file." };
         var symbols = new Option<FileInfo[]>("--symbols")
-        { Description = "ELF file whose symbols name trace addresses (repeatable; the --kernel ELF's symbols are always used).", AllowMultipleArgumentsPerToken = false };
+        { Description = "ELF file whose symbols name trace addresses (repeatable; the kernel's and firmware's are used when they are ELF).", AllowMultipleArgumentsPerToken = false };
         var noInput = new Option<bool>("--no-input") { Description = "Do not connect stdin to the serial port (keeps the run fully deterministic)." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
 
-        var run = new Command("run", "Boot a kernel (or the built-in demo guest) with the serial console on stdout.\n"
+        var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
+            + "project's firmware, which loads the kernel and its ring-3 init (all built into khoemu).\n"
             + "Exit codes: the guest's isa-debug-exit value v gives (v << 1) | 1 as in QEMU; "
             + $"{MachineExit.CodeInstructionLimit} instruction limit, {MachineExit.CodeHalted} halted forever, "
-            + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, 2 bad arguments or image.")
+            + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, "
+            + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
-            kernel, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
+            kernel, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
         };
-        run.SetAction(p => Run(new RunOptions(p.GetValue(kernel), p.GetValue(append) ?? "", p.GetValue(memory) ?? "512M",
-            p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [], p.GetValue(maxInsns), p.GetValue(noInput))));
+        run.SetAction(p => Run(new RunOptions(p.GetValue(kernel), p.GetValue(firmware), p.GetValue(demo), p.GetValue(append) ?? "",
+            p.GetValue(memory) ?? "512M", p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [],
+            p.GetValue(maxInsns), p.GetValue(noInput))));
         return run;
     }
 
+    private static Command BuildTest()
+    {
+        var names = new Argument<string[]>("scenario") { Description = "Scenario names (see `khoemu scenarios`); none runs them all.", Arity = ArgumentArity.ZeroOrMore };
+        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show each guest's serial console while it runs." };
+        var test = new Command("test", "Boot each scenario, parse its KTAP report and print per-test results and a closing "
+            + "'N passed, N failed' line. Exit code 0 only if nothing failed.") { names, verbose };
+        test.SetAction(p => Test(p.GetValue(names) ?? [], p.GetValue(verbose)));
+        return test;
+    }
+
+    private static Command BuildScenarios()
+    {
+        var cmd = new Command("scenarios", "List the guest scenarios `khoemu test` can run.");
+        cmd.SetAction(_ =>
+        {
+            foreach (var s in Scenarios.All) Console.WriteLine($"{s.Name,-16} {s.Description}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static int Test(string[] names, bool verbose)
+    {
+        var selected = new List<Scenario>();
+        foreach (var n in names.Length == 0 ? Scenarios.All.Select(s => s.Name) : names)
+        {
+            var s = Scenarios.Find(n);
+            if (s is null)
+            {
+                Console.Error.WriteLine($"khoemu: unknown scenario '{n}' (known: {string.Join(", ", Scenarios.All.Select(x => x.Name))})");
+                return 2;
+            }
+            selected.Add(s);
+        }
+        int passed = 0, failed = 0, skipped = 0;
+        using var stdout = verbose ? Console.OpenStandardOutput() : null;
+        foreach (var s in selected)
+        {
+            Console.WriteLine($"# scenario {s.Name}");
+            var r = Scenarios.Run(s, stdout);
+            foreach (var t in r.Report.Tests)
+            {
+                string status = t.Skipped ? "SKIP" : t.Ok ? "PASS" : "FAIL";
+                Console.WriteLine($"  {status} {s.Name}/{t.Name}{(t.Reason is null ? "" : $" ({t.Reason})")}");
+            }
+            passed += r.Report.Passed;
+            failed += r.Report.Failed;
+            skipped += r.Report.Skipped;
+            foreach (var problem in r.Report.Problems)
+            {
+                Console.WriteLine($"  FAIL {s.Name}: {problem}");
+                failed++;
+            }
+            if (r.Exit.Kind != ExitKind.DebugExit)
+            {
+                Console.WriteLine($"  FAIL {s.Name}: machine stopped: {r.Exit.Kind} {r.Exit.Diagnostic}");
+                failed++;
+            }
+            Console.WriteLine($"# {s.Name}: {r.Instructions} instructions in {r.Wall.TotalSeconds:F2} s");
+            if (!r.Passed && !verbose)
+            {
+                Console.WriteLine($"# last serial output of {s.Name}:");
+                foreach (var line in r.Serial.Split('\n').TakeLast(25)) Console.WriteLine("#   " + line.TrimEnd('\r'));
+            }
+        }
+        Console.WriteLine($"{passed} passed, {failed} failed" + (skipped > 0 ? $", {skipped} skipped" : ""));
+        return failed == 0 ? 0 : 1;
+    }
+
     /// <summary>Symbols for the trace: the kernel's (when it is an ELF) and those of every --symbols file.</summary>
-    private static SymbolTable? LoadSymbols(byte[]? kernel, FileInfo[] extra)
+    private static SymbolTable? LoadSymbols(IEnumerable<byte[]> images, FileInfo[] extra)
     {
         var table = new SymbolTable();
         void AddImage(byte[] image, string what)
@@ -54,7 +132,7 @@ public static class Program
             try { table.Add(ElfFile.Parse(image)); }
             catch (ElfFormatException e) { Console.Error.WriteLine($"khoemu: no symbols from {what}: {e.Message}"); }
         }
-        if (kernel is not null) AddImage(kernel, "the kernel");
+        foreach (var image in images) AddImage(image, "the kernel");
         foreach (var f in extra)
         {
             try { AddImage(File.ReadAllBytes(f.FullName), f.ToString()); }
@@ -63,8 +141,8 @@ public static class Program
         return table.Count > 0 ? table : null;
     }
 
-    private sealed record RunOptions(FileInfo? Kernel, string Append, string Memory, string[] FwCfg, bool Stats,
-        FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput);
+    private sealed record RunOptions(FileInfo? Kernel, FileInfo? Firmware, bool Demo, string Append, string Memory, string[] FwCfg,
+        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput);
 
     private static int Run(RunOptions o)
     {
@@ -74,17 +152,28 @@ public static class Program
             SerialOutput = Console.OpenStandardOutput(),
             SerialInput = o.NoInput ? null : Console.OpenStandardInput(),
         };
+        var symbolImages = new List<byte[]>();
         try
         {
             config.MemorySize = SizeParser.Parse(o.Memory);
+            foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
             if (o.Kernel is not null)
             {
                 config.Kernel = File.ReadAllBytes(o.Kernel.FullName);
                 config.KernelName = o.Kernel.ToString();
             }
-            foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
+            if (o.Firmware is not null) config.Firmware = File.ReadAllBytes(o.Firmware.FullName);
+            if (o.Kernel is null && o.Firmware is null && !o.Demo)
+            {
+                // The default machine: the project's firmware, kernel and init.
+                config.Firmware = GuestImages.Firmware;
+                config.Kernel = GuestImages.Kernel;
+                if (!config.FwCfgFiles.Any(f => f.Name == "opt/khoemu/init")) config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
+                symbolImages.Add(GuestImages.Init);
+            }
+            if (config.Kernel is not null) symbolImages.Add(config.Kernel);
         }
-        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or ArgumentException)
+        catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
             Console.Error.WriteLine($"khoemu: {e.Message}");
             return 2;
@@ -100,7 +189,7 @@ public static class Program
         using (machine)
         {
             using var traceWriter = o.Trace is null ? null : new StreamWriter(o.Trace.FullName);
-            if (traceWriter is not null) machine.Cpu.TraceHook = new Tracer(traceWriter, LoadSymbols(config.Kernel, o.Symbols)).Step;
+            if (traceWriter is not null) machine.Cpu.TraceHook = new Tracer(traceWriter, LoadSymbols(symbolImages, o.Symbols)).Step;
             var sw = Stopwatch.StartNew();
             var exit = machine.Run(o.MaxInstructions ?? ulong.MaxValue);
             sw.Stop();

@@ -4,7 +4,13 @@ namespace KhoEmu.Machine;
 public sealed class MachineConfig
 {
     public ulong MemorySize { get; set; } = 512UL << 20;
-    /// <summary>Kernel image for direct boot (PVH ELF or multiboot); null boots the built-in demo guest.</summary>
+    /// <summary>
+    /// Firmware ROM (mapped to end at 4 GiB; the CPU starts at its reset vector). With a firmware, <see cref="Kernel"/>
+    /// is handed to it as fw_cfg file <c>opt/khoemu/kernel</c> instead of being loaded directly.
+    /// </summary>
+    public byte[]? Firmware { get; set; }
+    /// <summary>Kernel image: loaded directly (PVH ELF or multiboot) without a firmware, through fw_cfg with one.
+    /// Neither firmware nor kernel boots the built-in demo guest.</summary>
     public byte[]? Kernel { get; set; }
     public string CommandLine { get; set; } = "";
     /// <summary>The kernel's name as the user gave it; multiboot kernels see it at the start of their command line.</summary>

@@ -46,8 +46,29 @@ public sealed class PcMachine : IDisposable
             FwCfg.SetItem(FwCfgKeys.CmdlineData, cmd);
         }
 
-        if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine, config.KernelName);
+        if (config.Firmware is { } rom) Memory.LoadRom(rom);
+        FwCfg.AddFile("etc/e820", E820Table());
+        if (config.Firmware is not null)
+        {
+            if (config.Kernel is { } k) FwCfg.AddFile("opt/khoemu/kernel", k);
+        }
+        else if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine, config.KernelName);
         else DemoGuest.Load(this);
+    }
+
+    /// <summary>The memory map in QEMU's fw_cfg "etc/e820" layout: packed {u64 address; u64 length; u32 type}.</summary>
+    private byte[] E820Table()
+    {
+        var map = Memory.MemoryMap();
+        var bytes = new byte[20 * map.Count];
+        for (int i = 0; i < map.Count; i++)
+        {
+            var e = bytes.AsSpan(20 * i);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(e, map[i].Address);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(e[8..], map[i].Length);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(e[16..], (uint)map[i].Type);
+        }
+        return bytes;
     }
 
     public MachineConfig Config { get; }

@@ -8,6 +8,7 @@ using KhoEmu.Kernel.Mm;
 using KhoEmu.Kernel.Proc;
 using KhoEmu.Kernel.Tests;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel;
 
 /// <summary>Kernel start-up, in order: runtime, console, boot info, memory, descriptors, interrupts, then the work.</summary>

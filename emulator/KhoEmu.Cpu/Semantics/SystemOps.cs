@@ -72,7 +72,8 @@ internal static class SystemOps
         ushort limit = (ushort)c.Read(op.Seg, ea, 2);
         ulong b = c.Read(op.Seg, (ea + 2) & op.AddrMask, c.Is64 ? 8 : 4);
         if (c.Faulted) return;
-        if (!c.Is64 && op.Insn.CodeSize != Iced.Intel.CodeSize.Code32 && c.Mode is CpuMode.Real16 or CpuMode.Protected16) b &= 0xFFFFFF;
+        // A 16-bit operand size loads a 24-bit base (SDM: LGDT "16-bit operand" form).
+        if (op.Insn.Code is Iced.Intel.Code.Lgdt_m1632_16 or Iced.Intel.Code.Lidt_m1632_16) b &= 0xFFFFFF;
         if (op.Insn.Mnemonic == Iced.Intel.Mnemonic.Lgdt) { c.GdtBase = b; c.GdtLimit = limit; }
         else { c.IdtBase = b; c.IdtLimit = limit; }
     }

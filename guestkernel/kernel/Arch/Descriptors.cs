@@ -1,5 +1,6 @@
 using KhoEmu.Kernel.Mm;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Arch;
 
 /// <summary>

@@ -2,6 +2,7 @@ using System.Runtime;
 using KhoEmu.Kernel.Drivers;
 using KhoEmu.Kernel.Proc;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Arch;
 
 /// <summary>

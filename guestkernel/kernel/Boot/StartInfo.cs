@@ -1,5 +1,6 @@
 using KhoEmu.Kernel.Mm;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Boot;
 
 /// <summary>The PVH boot information block (hvm_start_info, version 1) and its memory map.</summary>

@@ -1,6 +1,7 @@
 using KhoEmu.Kernel.Arch;
 using KhoEmu.Kernel.Mm;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Drivers;
 
 /// <summary>The local APIC (xAPIC MMIO at 0xFEE00000 through the direct map): enable, periodic timer, EOI.</summary>

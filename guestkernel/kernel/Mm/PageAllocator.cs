@@ -2,6 +2,7 @@ using KhoEmu.Kernel.Boot;
 using Internal.Runtime;
 using KhoEmu.Kernel.Drivers;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Mm;
 
 /// <summary>

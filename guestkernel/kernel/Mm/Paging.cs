@@ -1,5 +1,6 @@
 using KhoEmu.Kernel.Arch;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Mm;
 
 /// <summary>

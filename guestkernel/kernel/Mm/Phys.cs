@@ -1,3 +1,4 @@
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Mm;
 
 /// <summary>Physical addresses and the direct map (all of RAM and the low 4 GiB at a fixed offset).</summary>

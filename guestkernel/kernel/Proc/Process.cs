@@ -2,6 +2,7 @@ using KhoEmu.Kernel.Arch;
 using KhoEmu.Kernel.Drivers;
 using KhoEmu.Kernel.Mm;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Proc;
 
 /// <summary>

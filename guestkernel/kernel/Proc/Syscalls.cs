@@ -1,6 +1,7 @@
 using KhoEmu.Kernel.Arch;
 using KhoEmu.Kernel.Drivers;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Proc;
 
 /// <summary>Linux-numbered system calls (x86-64 ABI: rax = number, rdi rsi rdx r10 r8 r9; result in rax, -errno).</summary>

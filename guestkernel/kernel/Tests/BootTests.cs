@@ -4,6 +4,7 @@ using KhoEmu.Kernel.Boot;
 using KhoEmu.Kernel.Mm;
 using KhoEmu.Kernel.Proc;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Tests;
 
 /// <summary>Scenario <c>boot</c>: the kernel checks its own foundations.</summary>
@@ -38,13 +39,13 @@ public static unsafe class BootTests
         for (int i = 0; i < BootInfo.MemMapCount; i++)
         {
             var e = BootInfo.MemMap[i];
-            Drivers.Console.Write("# e820 ");
-            Drivers.Console.WriteHex(e.Addr);
-            Drivers.Console.Write(" +");
-            Drivers.Console.WriteHex(e.Size);
-            Drivers.Console.Write(" type ");
-            Drivers.Console.WriteDec((ulong)e.Type);
-            Drivers.Console.Write('\n');
+            Console.Write("# e820 ");
+            Console.WriteHex(e.Addr);
+            Console.Write(" +");
+            Console.WriteHex(e.Size);
+            Console.Write(" type ");
+            Console.WriteDec((ulong)e.Type);
+            Console.Write('\n');
             if (e.Type != MemMapEntry.Ram) continue;
             ram += e.Size;
             for (int j = 0; j < i; j++)
@@ -98,8 +99,8 @@ public static unsafe class BootTests
     {
         s_node = new Node { Value = 42 };
         string pf = Traps.ExceptionName(14);
-        Drivers.Console.Write("# exception 14 is ");
-        Drivers.Console.WriteLine(pf);
+        Console.Write("# exception 14 is ");
+        Console.WriteLine(pf);
         Ktap.Result(s_words.Length == 3 && s_words[2].Length == 5 && s_node.Value == 42 && pf.Length == 14 && pf[1] == 'P',
             "static_fields_initialized", "reference-typed statics not set up");
     }

@@ -1,5 +1,6 @@
 using KhoEmu.Kernel.Drivers;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Tests;
 
 /// <summary>KTAP (kselftest) output on the console: "KTAP version 1", "1..N", "ok N name", "not ok N name # reason".</summary>

@@ -1,6 +1,7 @@
 using KhoEmu.Kernel.Boot;
 using KhoEmu.Kernel.Drivers;
 
+using KhoEmu.Guest.Platform;
 namespace KhoEmu.Kernel.Tests;
 
 /// <summary>The command line's <c>scenario=NAME</c> selects a self-test run; results are KTAP.</summary>

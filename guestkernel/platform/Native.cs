@@ -1,7 +1,7 @@
 using System.Runtime;
 using System.Runtime.CompilerServices;
 
-namespace KhoEmu.Kernel.Arch;
+namespace KhoEmu.Guest.Platform;
 
 /// <summary>The architecture stubs (guestkernel/stubs), called with the plain SysV convention.</summary>
 public static unsafe class Native

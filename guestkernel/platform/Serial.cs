@@ -1,6 +1,6 @@
-using KhoEmu.Kernel.Arch;
 
-namespace KhoEmu.Kernel.Drivers;
+
+namespace KhoEmu.Guest.Platform;
 
 /// <summary>COM1 16550 UART: polled output, the kernel console.</summary>
 public static unsafe class Serial

@@ -1,6 +1,6 @@
-using KhoEmu.Kernel.Arch;
 
-namespace KhoEmu.Kernel.Drivers;
+
+namespace KhoEmu.Guest.Platform;
 
 /// <summary>QEMU's fw_cfg through its I/O ports: selector 0x510 (16-bit), data 0x511; file directory at key 0x19.</summary>
 public static unsafe class FwCfg

@@ -1,0 +1,63 @@
+using System.Text;
+using KhoEmu.Machine;
+
+namespace KhoEmu.Harness;
+
+/// <summary>A guest self-test run selected by the kernel command line <c>scenario=NAME</c>.</summary>
+public sealed record Scenario(string Name, string Description, ulong MemorySize, ulong InstructionBudget);
+
+/// <summary>The outcome of one scenario boot.</summary>
+public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapReport Report, string Serial, ulong Instructions,
+    TimeSpan Wall)
+{
+    /// <summary>Passed: a complete KTAP report with no failures and a clean debug-exit.</summary>
+    public bool Passed => Report.Problems.Count == 0 && Report.Failed == 0 && Exit.Kind == ExitKind.DebugExit && Exit.ExitCode == 1;
+}
+
+public static class Scenarios
+{
+    public static IReadOnlyList<Scenario> All { get; } =
+    [
+        new("boot", "kernel self-tests: memory map, page allocator, heap, statics, SSE, timer interrupts, page faults, ring-3 init",
+            512UL << 20, 2_000_000_000),
+    ];
+
+    public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>Boots firmware, kernel and init with <c>scenario=NAME</c> and collects the KTAP report.</summary>
+    public static ScenarioResult Run(Scenario scenario, Stream? liveSerial = null, string extraCmdline = "")
+    {
+        var serial = new MemoryStream();
+        Stream output = liveSerial is null ? serial : new TeeStream(serial, liveSerial);
+        var config = new MachineConfig
+        {
+            Firmware = GuestImages.Firmware,
+            Kernel = GuestImages.Kernel,
+            MemorySize = scenario.MemorySize,
+            CommandLine = ($"scenario={scenario.Name} " + extraCmdline).Trim(),
+            SerialOutput = output,
+        };
+        config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
+        using var machine = new PcMachine(config);
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var exit = machine.Run(scenario.InstructionBudget);
+        sw.Stop();
+        string text = Encoding.ASCII.GetString(serial.ToArray());
+        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed);
+    }
+
+    private sealed class TeeStream(Stream a, Stream b) : Stream
+    {
+        public override bool CanRead => false;
+        public override bool CanSeek => false;
+        public override bool CanWrite => true;
+        public override long Length => a.Length;
+        public override long Position { get => a.Position; set => throw new NotSupportedException(); }
+        public override void Flush() { a.Flush(); b.Flush(); }
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) { a.Write(buffer, offset, count); b.Write(buffer, offset, count); }
+        public override void WriteByte(byte value) { a.WriteByte(value); b.WriteByte(value); }
+    }
+}
