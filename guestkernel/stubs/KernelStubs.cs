@@ -291,15 +291,21 @@ public static class KernelStubs
         // khoemu_run_user(frame*): saves the kernel's callee-saved state, then resumes the (ring-3) frame. Returns
         // when the kernel calls khoemu_exit_user(value) from a trap handler, with that value.
         var savedRsp = a.CreateLabel();
+        // Interrupts stay off from the stack switch to IRETQ: an interrupt taken on the frame would land on the
+        // saved kernel state just below it. RFLAGS (IF) is restored on the way back.
         c.Export("khoemu_run_user");
+        a.pushfq();
         foreach (var r in new[] { rbx, rbp, r12, r13, r14, r15 }) a.push(r);
+        a.cli();
         a.mov(__qword_ptr[savedRsp], rsp);
         a.mov(rsp, rdi);
         a.jmp(restore);
         c.Export("khoemu_exit_user");
+        a.cli();
         a.mov(rax, rdi);
         a.mov(rsp, __qword_ptr[savedRsp]);
         foreach (var r in new[] { r15, r14, r13, r12, rbp, rbx }) a.pop(r);
+        a.popfq();
         a.ret();
 
         // khoemu_vector_stubs_base(): address of vector 0's stub (vector v is 16 * v bytes further).

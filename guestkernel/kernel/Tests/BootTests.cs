@@ -18,7 +18,7 @@ public static unsafe class BootTests
 
     public static bool Run()
     {
-        Ktap.Plan(9);
+        Ktap.Plan(10);
         MemoryMapSane();
         PageAllocatorRoundTrip();
         HeapAllocates();
@@ -27,6 +27,7 @@ public static unsafe class BootTests
         TimerInterruptsArrive();
         PageFaultCaughtAndReported();
         NullPageUnmapped();
+        FdtRoundTrip();
         InitRunsInRing3();
         return Ktap.Failed == 0;
     }
@@ -136,6 +137,28 @@ public static unsafe class BootTests
         bool faulted = !Traps.Probe(0, out _);
         bool mapped = Traps.Probe(Phys.DirectMapBase + 0x100000, out _);
         Ktap.Result(faulted && Traps.LastFaultVector == 14 && mapped, "null_page_unmapped", "page 0 is mapped or the direct map is not");
+    }
+
+    /// <summary>The shared FDT code, compiled for the guest, writes a tree and reads it back.</summary>
+    private static void FdtRoundTrip()
+    {
+        const int Size = 4096;
+        byte* buf = (byte*)Heap.Allocate(Size);
+        var w = KhoEmu.Guest.Shared.FdtWriter.Create(buf, Size);
+        w.BeginNode("");
+        w.PropertyString("compatible", "kho-v1");
+        w.BeginNode("LUO");
+        w.PropertyU64("fdt", 0x1234_5678_9ABC_DEF0);
+        w.EndNode();
+        w.EndNode();
+        int total = w.Finish();
+        bool ok = total > 0 && KhoEmu.Guest.Shared.FdtReader.Open(buf, (ulong)total, out var r) == 0
+            && r.StringEquals(0, "compatible", "kho-v1")
+            && r.FindChild(0, "LUO") is int luo && luo > 0
+            && r.GetU64(luo, "fdt", out ulong v) && v == 0x1234_5678_9ABC_DEF0;
+        buf[8] ^= 0xFF; // corrupt the structure offset: the reader must refuse, not crash
+        bool refused = KhoEmu.Guest.Shared.FdtReader.Open(buf, (ulong)total, out _) != 0;
+        Ktap.Result(ok && refused, "fdt_round_trip", ok ? "a corrupted blob was accepted" : "tree did not read back");
     }
 
     private static void InitRunsInRing3()

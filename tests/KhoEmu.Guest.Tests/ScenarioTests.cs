@@ -1,0 +1,74 @@
+using KhoEmu.Harness;
+using NUnit.Framework;
+
+namespace KhoEmu.Guest.Tests;
+
+/// <summary>The C# firmware, kernel and init booted end to end through the harness, on KhoEmu and on QEMU.</summary>
+[TestFixture, NonParallelizable]
+public sealed class ScenarioTests
+{
+    private static readonly string[] BootTests =
+    [
+        "memory_map_sane", "page_allocator_round_trip", "heap_allocates_and_grows", "static_fields_initialized",
+        "sse_floating_point", "timer_interrupts_arrive", "page_fault_caught_and_reported", "null_page_unmapped",
+        "fdt_round_trip", "init_runs_in_ring3",
+    ];
+
+    private string _images = "";
+
+    [OneTimeSetUp]
+    public void Export() => _images = HostTool.ExportImages();
+
+    [OneTimeTearDown]
+    public void Clean() => Directory.Delete(_images, recursive: true);
+
+    [Test]
+    public void BootScenarioPassesOnKhoEmu()
+    {
+        var r = Scenarios.Run(Scenarios.Find("boot")!);
+        Assert.That(r.Report.Problems, Is.Empty, r.Serial);
+        Assert.That(r.Report.Tests.Select(t => t.Name), Is.EqualTo(BootTests), r.Serial);
+        Assert.That(r.Report.Tests.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Reason}"), Is.Empty, r.Serial);
+        Assert.That(r.Serial, Does.Contain("KhoEmu firmware").And.Contain("init: hello from ring 3"));
+        Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
+    }
+
+    [Test]
+    public void UnknownScenarioIsReportedAsAFailure()
+    {
+        var r = Scenarios.Run(new Scenario("no-such-scenario", "", 256UL << 20, 500_000_000));
+        Assert.That(r.Report.Failed, Is.EqualTo(1), r.Serial);
+        Assert.That(r.Passed, Is.False);
+    }
+
+    private HostTool.Result Qemu(params string[] args)
+    {
+        if (!HostTool.Exists("qemu-system-x86_64")) Assert.Inconclusive("qemu-system-x86_64 is not installed (.ci/run installs it)");
+        string[] common = ["-machine", "q35", "-m", "256", "-display", "none", "-serial", "stdio", "-no-reboot",
+            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
+        return HostTool.Run("qemu-system-x86_64", common.Concat(args), _images, TimeSpan.FromMinutes(2));
+    }
+
+    [Test]
+    public void SameKernelPassesTheBootScenarioOnQemu()
+    {
+        var q = Qemu("-kernel", "kernel.elf", "-append", "scenario=boot", "-fw_cfg", "name=opt/khoemu/init,file=init.elf");
+        var report = KtapReport.Parse(q.Text);
+        Assert.That(report.Problems, Is.Empty, q.Text + q.Stderr);
+        Assert.That(report.Tests.Select(t => t.Name), Is.EqualTo(BootTests), q.Text);
+        Assert.That(report.Failed, Is.Zero, q.Text);
+        Assert.That(q.ExitCode, Is.EqualTo(1), "isa-debug-exit value 0 after a clean run");
+    }
+
+    [Test]
+    public void FirmwareBootsTheKernelOnQemu()
+    {
+        File.WriteAllText(Path.Combine(_images, "cmdline"), "scenario=boot");
+        var q = Qemu("-bios", "firmware.bin", "-fw_cfg", "name=opt/khoemu/kernel,file=kernel.elf",
+            "-fw_cfg", "name=opt/khoemu/init,file=init.elf", "-fw_cfg", "name=opt/khoemu/cmdline,file=cmdline");
+        var report = KtapReport.Parse(q.Text);
+        Assert.That(q.Text, Does.StartWith("KhoEmu firmware"));
+        Assert.That(report.Problems, Is.Empty, q.Text + q.Stderr);
+        Assert.That(report.Failed, Is.Zero, q.Text);
+    }
+}
