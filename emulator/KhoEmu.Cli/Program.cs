@@ -170,6 +170,7 @@ public static class Program
                 config.Kernel = GuestImages.Kernel;
                 if (!config.FwCfgFiles.Any(f => f.Name == "opt/khoemu/init")) config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
                 symbolImages.Add(GuestImages.Init);
+                symbolImages.Add(GuestImages.FirmwareElf);
             }
             if (config.Kernel is not null) symbolImages.Add(config.Kernel);
         }

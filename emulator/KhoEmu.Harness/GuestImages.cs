@@ -7,6 +7,8 @@ namespace KhoEmu.Harness;
 public static class GuestImages
 {
     public static byte[] Firmware => Load("firmware.bin");
+    /// <summary>The firmware's ELF (same code as the ROM image, with symbols for traces).</summary>
+    public static byte[] FirmwareElf => Load("firmware.elf");
     public static byte[] Kernel => Load("kernel.elf");
     public static byte[] Init => Load("init.elf");
 
