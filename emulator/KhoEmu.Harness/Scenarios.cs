@@ -20,6 +20,8 @@ public static class Scenarios
     [
         new("boot", "kernel self-tests: memory map, page allocator, heap, statics, SSE, timer interrupts, page faults, ring-3 init",
             512UL << 20, 2_000_000_000),
+        new("kexec-memfd", "memfds in two live-update sessions survive a kexec: contents, size, position, tokens, liveupdate-number",
+            512UL << 20, 4_000_000_000),
     ];
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);

@@ -43,10 +43,42 @@ public static unsafe class Kernel
         Console.WriteBytes(BootInfo.Cmdline, BootInfo.CmdlineLength);
         Console.Write('\n');
 
-        PageAllocator.Init(imagePhys, ImageSize);
+        // A kernel started by kexec finds the KHO descriptor among the start-info modules: until it has read the
+        // preserved-memory map it allocates only inside the scratch areas listed there.
+        var scratch = stackalloc PhysRange[PageAllocator.MaxScratch];
+        int scratchCount = KhoEmu.Kernel.Kho.Kho.FindIncoming(scratch, PageAllocator.MaxScratch, out ulong khoDescriptor);
+        PageAllocator.Init(imagePhys, ImageSize, scratch, scratchCount);
         Paging.Init(PageAllocator.HighestRam);
         Heap.SetGrowHook(&GrowHeap);
         Descriptors.Init();
+        KhoEmu.Kernel.Kho.Kho.InitTracking();
+        KhoEmu.Kernel.Luo.LiveUpdate.RegisterHandler(new KhoEmu.Kernel.Luo.MemfdHandler());
+        if (scratchCount > 0)
+        {
+            KhoEmu.Kernel.Kho.Kho.ReadIncoming(khoDescriptor);
+            KhoEmu.Kernel.Luo.LiveUpdate.ReadIncoming();
+            Console.Write("kho: incoming handover: ");
+            Console.WriteDec(KhoEmu.Kernel.Kho.Kho.IncomingBlocks);
+            Console.Write(" preserved blocks (");
+            Console.WriteDec(KhoEmu.Kernel.Kho.Kho.IncomingBytes / 1024);
+            Console.Write(" KiB), liveupdate-number ");
+            Console.WriteDec(KhoEmu.Kernel.Luo.LiveUpdate.Number);
+            Console.Write('\n');
+            if (KhoEmu.Kernel.Kho.Kho.IncomingError is { } why)
+            {
+                Console.Write("kho: ");
+                Console.WriteLine(why);
+            }
+        }
+        else if (!KhoEmu.Kernel.Kho.Kho.ReserveScratch()) Console.WriteLine("kho: could not reserve scratch memory");
+        for (int i = 0; i < PageAllocator.ScratchCount; i++)
+        {
+            Console.Write("kho: scratch ");
+            Console.WriteHex(PageAllocator.Scratch(i).Addr);
+            Console.Write(" +");
+            Console.WriteDec(PageAllocator.Scratch(i).Size >> 20);
+            Console.WriteLine(" MiB");
+        }
         Console.Write("memory: ");
         Console.WriteDec(PageAllocator.TotalRamFrames * 4 / 1024);
         Console.Write(" MiB RAM, ");
@@ -57,10 +89,7 @@ public static unsafe class Kernel
         LocalApic.StartTimer(TimerCount);
         Native.Sti();
 
-        if (BootInfo.GetArgument("scenario", out _, out _))
-        {
-            Shutdown(Scenarios.Run() ? 0u : 1u);
-        }
+        if (Scenarios.IsKernelScenario) Shutdown(Scenarios.Run() ? 0u : 1u);
         long status = Process.RunInit();
         Console.Write("init exited with status ");
         Console.WriteDec(status);

@@ -22,6 +22,31 @@ public static unsafe class FwCfg
 
     private static uint Be32(byte* p) => ((uint)p[0] << 24) | ((uint)p[1] << 16) | ((uint)p[2] << 8) | p[3];
 
+    /// <summary>Finds a file by name given as bytes; false when fw_cfg or the file is absent.</summary>
+    public static bool Find(byte* name, int length, out ushort key, out uint size)
+    {
+        key = 0;
+        size = 0;
+        if (length <= 0 || length > 55 || !Present()) return false;
+        Native.Outw(Selector, KeyFileDir);
+        byte* b = stackalloc byte[64];
+        for (int i = 0; i < 4; i++) b[i] = (byte)Native.Inb(Data);
+        uint count = Be32(b);
+        for (uint n = 0; n < count && n < 4096; n++)
+        {
+            for (int i = 0; i < 64; i++) b[i] = (byte)Native.Inb(Data);
+            bool match = b[8 + length] == 0;
+            for (int i = 0; i < length && match; i++) match = b[8 + i] == name[i];
+            if (match)
+            {
+                size = Be32(b);
+                key = (ushort)((b[4] << 8) | b[5]);
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>Finds a file by name; false when fw_cfg or the file is absent.</summary>
     public static bool Find(string name, out ushort key, out uint size)
     {

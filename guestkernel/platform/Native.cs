@@ -35,6 +35,10 @@ public static unsafe class Native
     [RuntimeImport("*", "khoemu_wait_for_interrupt")] [MethodImpl(Call)] public static extern void WaitForInterrupt();
     [RuntimeImport("*", "khoemu_read_rflags")] [MethodImpl(Call)] public static extern ulong ReadRflags();
     [RuntimeImport("*", "khoemu_halt_forever")] [MethodImpl(Call)] public static extern void HaltForever();
+    [RuntimeImport("*", "khoemu_memzero")] [MethodImpl(Call)] public static extern void MemZero(void* dst, ulong n);
+    [RuntimeImport("*", "khoemu_memcopy")] [MethodImpl(Call)] public static extern void MemCopy(void* dst, void* src, ulong n);
+    [RuntimeImport("*", "khoemu_kexec_jump")] [MethodImpl(Call)] public static extern void KexecJump(ulong trampolinePhys, ulong pml4Phys, ulong entry, ulong startInfo);
+    [RuntimeImport("*", "khoemu_kexec_template")] [MethodImpl(Call)] public static extern ulong KexecTemplate();
     [RuntimeImport("*", "khoemu_copy_safe")] [MethodImpl(Call)] public static extern long CopySafe(void* dst, void* src, ulong n);
     [RuntimeImport("*", "khoemu_link_info")] [MethodImpl(Call)] public static extern void LinkInfo(LinkInfo* info);
     [RuntimeImport("*", "khoemu_vector_stubs_base")] [MethodImpl(Call)] public static extern ulong VectorStubsBase();

@@ -65,6 +65,9 @@ public static class CommonStubs
         Fn("khoemu_sti", () => { a.sti(); a.ret(); });
         // Atomically enable interrupts and wait for one (sti's shadow covers hlt), then disable them again.
         Fn("khoemu_wait_for_interrupt", () => { a.sti(); a.hlt(); a.cli(); a.ret(); });
+        // Bulk memory: rep stosb / rep movsb (forward; callers do not overlap).
+        Fn("khoemu_memzero", () => { a.mov(rcx, rsi); a.xor(eax, eax); a.rep.stosb(); a.ret(); });
+        Fn("khoemu_memcopy", () => { a.mov(rcx, rdx); a.rep.movsb(); a.ret(); });
         Fn("khoemu_read_rflags", () => { a.pushfq(); a.pop(rax); a.ret(); });
         Fn("khoemu_read_rsp", () => { a.lea(rax, __[rsp + 8]); a.ret(); });
         AddStackProbe(c);

@@ -61,6 +61,68 @@ public static class KernelStubs
 
         HighEntry(o);
         InterruptEntry(o);
+        KexecStubs(o);
+    }
+
+    /// <summary>Layout of the kexec trampoline template (copied to a scratch page P by the kernel).</summary>
+    public const int KexecCode32 = 0x100, KexecGdt = 0x180, KexecGdtr = 0x1C0, KexecTemplateSize = 0x200;
+
+    /// <summary>
+    /// khoemu_kexec_jump(P, pml4, entry, startInfo): switch to page tables that identity-map the low 4 GiB (and keep
+    /// the kernel half), then jump to the trampoline copy at P. The trampoline loads its own GDT (base P + 0x180,
+    /// written by the kernel), far-returns into 32-bit code, turns paging, long mode and PAE off and enters the new
+    /// kernel's PVH entry with EBX = start info, as a boot loader would. Nothing is copied after the jump.
+    /// </summary>
+    private static void KexecStubs(StubObject o)
+    {
+        var c = o.Code(o.Text);
+        var a = c.A;
+        c.Export("khoemu_kexec_jump");
+        a.cli();
+        a.mov(cr3, rsi);
+        a.jmp(rdi);
+        c.Export("khoemu_kexec_template");
+        a.mov(rax, __qword_ptr[c.Slot("khoemu_kexec_template_start")]);
+        a.ret();
+        c.Emit();
+
+        var tpl = o.Section(".text.kexec", ElfObjectWriter.ShfAlloc | ElfObjectWriter.ShfExecInstr, 4096);
+        var c64 = o.Code(tpl);
+        var b = c64.A;
+        c64.Export("khoemu_kexec_template_start", global: false);
+        b.lgdt(__[rdi + KexecGdtr]);
+        b.mov(ebp, edx);                       // entry
+        b.mov(ebx, ecx);                       // start info
+        b.push(0x18);                          // 32-bit code selector of the trampoline GDT
+        b.lea(rax, __[rdi + KexecCode32]);
+        b.push(rax);
+        b.db(0x48, 0xCB);                      // retfq
+        c64.Emit();
+        o.Align(tpl, KexecCode32);
+        var c32 = o.Code(tpl, 32);
+        var d = c32.A;
+        d.mov(eax, 0x10);
+        d.mov(ds, ax); d.mov(es, ax); d.mov(ss, ax); d.mov(fs, ax); d.mov(gs, ax);
+        d.mov(eax, cr0);
+        d.and(eax, 0x7FFF_FFFF);
+        d.mov(cr0, eax);
+        d.mov(ecx, 0xC000_0080);
+        d.rdmsr();
+        d.and(eax, ~0x100);
+        d.wrmsr();
+        d.mov(eax, cr4);
+        d.and(eax, ~0x20);
+        d.mov(cr4, eax);
+        d.xor(eax, eax);
+        d.mov(cr3, eax);
+        d.jmp(ebp);
+        c32.Emit();
+        o.Align(tpl, KexecGdt);
+        var gdt = new byte[KexecTemplateSize - KexecGdt];
+        BitConverter.GetBytes(0x00AF_9A00_0000_FFFFUL).CopyTo(gdt, 0x08);
+        BitConverter.GetBytes(0x00CF_9200_0000_FFFFUL).CopyTo(gdt, 0x10);
+        BitConverter.GetBytes(0x00CF_9A00_0000_FFFFUL).CopyTo(gdt, 0x18);
+        o.Bytes(tpl, gdt);
     }
 
     /// <summary>Address of a slot's target, physical: ebp + (slot - boot start), using the low 32 bits.</summary>

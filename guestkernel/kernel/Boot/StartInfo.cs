@@ -46,9 +46,13 @@ public static unsafe class BootInfo
         }
         if (si->CmdlinePaddr != 0)
         {
-            Cmdline = (byte*)Phys.ToVirt(si->CmdlinePaddr);
-            while (Cmdline[CmdlineLength] != 0 && CmdlineLength < 4096) CmdlineLength++;
+            // Copied: after a kexec the boot pages are in scratch, which the early allocator reuses.
+            byte* src = (byte*)Phys.ToVirt(si->CmdlinePaddr);
+            while (src[CmdlineLength] != 0 && CmdlineLength < 4095) CmdlineLength++;
+            Cmdline = (byte*)Internal.Runtime.Heap.Allocate((nuint)CmdlineLength + 1);
+            for (ulong i = 0; i < CmdlineLength; i++) Cmdline[i] = src[i];
         }
+        else Cmdline = (byte*)Internal.Runtime.Heap.Allocate(1);
         return true;
     }
 

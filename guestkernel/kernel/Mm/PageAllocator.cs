@@ -1,26 +1,47 @@
-using KhoEmu.Kernel.Boot;
-using Internal.Runtime;
-using KhoEmu.Kernel.Drivers;
-
 using KhoEmu.Guest.Platform;
+using Internal.Runtime;
+using KhoEmu.Kernel.Boot;
+
 namespace KhoEmu.Kernel.Mm;
 
+/// <summary>A physical range.</summary>
+public struct PhysRange
+{
+    public ulong Addr, Size;
+    public readonly bool Contains(ulong p) => p >= Addr && p - Addr < Size;
+    public readonly bool Overlaps(ulong a, ulong size) => a < Addr + Size && Addr < a + size;
+}
+
 /// <summary>
-/// The page-frame allocator: one bit per 4 KiB frame up to the highest RAM address (1 = in use). Built from the
-/// memory map: only E820 RAM above 1 MiB is ever free; the kernel image, boot structures and the bitmap itself are
-/// reserved. Allocation is first-fit for runs of contiguous frames, with a rotating hint.
+/// The page-frame allocator: one bit per 4 KiB frame up to the highest RAM address (1 = in use). Only E820 RAM above
+/// 1 MiB is ever free. KHO scratch areas are special: ordinary allocations never come from them (so preserved
+/// memory is never inside scratch), scratch allocations (kexec images) come only from them, and during the early
+/// boot of a kernel started by kexec *every* allocation comes from scratch, until KHO has read the preserved-memory
+/// map and reserved what it lists (<see cref="EndEarlyBoot"/>).
 /// </summary>
 public static unsafe class PageAllocator
 {
+    public const int MaxScratch = 4;
     private static ulong* s_bitmap;
     private static ulong s_frames;
     private static ulong s_hint;
+    private static PhysRange* s_scratch;
+    public static int ScratchCount;
+    public static bool EarlyBoot;
     public static ulong FreeFrames;
     public static ulong TotalRamFrames;
     public static ulong HighestRam;
 
-    public static void Init(ulong imagePhys, ulong imageSize)
+    public static PhysRange Scratch(int i) => s_scratch[i];
+
+    /// <summary>Builds the bitmap. With <paramref name="scratchCount"/> > 0 (a kexec boot), allocation starts in early mode.</summary>
+    public static void Init(ulong imagePhys, ulong imageSize, PhysRange* scratch, int scratchCount)
     {
+        s_scratch = (PhysRange*)Heap.Allocate((nuint)(sizeof(PhysRange) * MaxScratch));
+        for (int i = 0; i < scratchCount && i < MaxScratch; i++) s_scratch[i] = scratch[i];
+        ScratchCount = scratchCount < MaxScratch ? scratchCount : MaxScratch;
+        EarlyBoot = ScratchCount > 0;
+
         for (int i = 0; i < BootInfo.MemMapCount; i++)
         {
             var e = BootInfo.MemMap[i];
@@ -29,20 +50,23 @@ public static unsafe class PageAllocator
         s_frames = HighestRam / Phys.PageSize;
         ulong bitmapBytes = Phys.AlignUp((s_frames + 63) / 64 * 8, Phys.PageSize);
 
-        // Place the bitmap in the first RAM range above 1 MiB that does not overlap the kernel image.
+        // The bitmap goes in the first fitting RAM clear of the image (in scratch during an early kexec boot:
+        // everything outside scratch may hold preserved memory).
         ulong bitmapPhys = 0;
         for (int i = 0; i < BootInfo.MemMapCount && bitmapPhys == 0; i++)
         {
             var e = BootInfo.MemMap[i];
             if (e.Type != MemMapEntry.Ram) continue;
-            ulong start = Phys.AlignUp(e.Addr < 0x100000 ? 0x100000 : e.Addr, Phys.PageSize);
-            ulong end = e.Addr + e.Size;
-            if (start < imagePhys + imageSize && start + bitmapBytes > imagePhys) start = Phys.AlignUp(imagePhys + imageSize, Phys.PageSize);
-            if (start + bitmapBytes <= end) bitmapPhys = start;
+            if (EarlyBoot)
+            {
+                for (int s = 0; s < ScratchCount && bitmapPhys == 0; s++)
+                    bitmapPhys = FitIn(s_scratch[s].Addr, s_scratch[s].Addr + s_scratch[s].Size, bitmapBytes, imagePhys, imageSize);
+            }
+            else bitmapPhys = FitIn(e.Addr, e.Addr + e.Size, bitmapBytes, imagePhys, imageSize);
         }
         if (bitmapPhys == 0) Panic.Fail("no room for the page-frame bitmap");
         s_bitmap = (ulong*)Phys.ToVirt(bitmapPhys);
-        Internal.Runtime.Memory.Fill(s_bitmap, 0xFF, (nuint)bitmapBytes);
+        Memory.Fill(s_bitmap, 0xFF, (nuint)bitmapBytes);
 
         for (int i = 0; i < BootInfo.MemMapCount; i++)
         {
@@ -56,6 +80,13 @@ public static unsafe class PageAllocator
         Reserve(imagePhys, imageSize);
         Reserve(bitmapPhys, bitmapBytes);
         s_hint = 0x100000 / Phys.PageSize;
+    }
+
+    private static ulong FitIn(ulong from, ulong to, ulong bytes, ulong imagePhys, ulong imageSize)
+    {
+        ulong start = Phys.AlignUp(from < 0x100000 ? 0x100000 : from, Phys.PageSize);
+        if (start < imagePhys + imageSize && start + bytes > imagePhys) start = Phys.AlignUp(imagePhys + imageSize, Phys.PageSize);
+        return start + bytes <= to ? start : 0;
     }
 
     private static bool IsUsed(ulong frame) => (s_bitmap[frame >> 6] & (1UL << (int)(frame & 63))) != 0;
@@ -84,29 +115,84 @@ public static unsafe class PageAllocator
 
     public static bool IsFree(ulong phys) => phys / Phys.PageSize < s_frames && !IsUsed(phys / Phys.PageSize);
 
+    public static bool IsRam(ulong phys, ulong size)
+    {
+        for (int i = 0; i < BootInfo.MemMapCount; i++)
+        {
+            var e = BootInfo.MemMap[i];
+            if (e.Type == MemMapEntry.Ram && phys >= e.Addr && size <= e.Addr + e.Size - phys) return true;
+        }
+        return false;
+    }
+
+    public static bool InScratch(ulong phys, ulong size)
+    {
+        for (int i = 0; i < ScratchCount; i++)
+            if (s_scratch[i].Overlaps(phys, size)) return true;
+        return false;
+    }
+
+    /// <summary>Declares a scratch area (first kernel: KHO reserves it at boot; its frames stay free for kexec).</summary>
+    public static bool AddScratch(ulong phys, ulong size)
+    {
+        if (ScratchCount == MaxScratch) return false;
+        s_scratch[ScratchCount].Addr = phys;
+        s_scratch[ScratchCount].Size = size;
+        ScratchCount++;
+        return true;
+    }
+
+    /// <summary>KHO has reserved every preserved block: ordinary allocations may use all RAM outside scratch again.</summary>
+    public static void EndEarlyBoot() => EarlyBoot = false;
+
     /// <summary>Allocates <paramref name="count"/> contiguous zeroed frames aligned to <paramref name="alignFrames"/>; 0 when none.</summary>
     public static ulong Allocate(ulong count, ulong alignFrames = 1)
     {
+        if (EarlyBoot) return AllocateScratch(count, alignFrames);
         for (int pass = 0; pass < 2; pass++)
         {
-            ulong f = pass == 0 ? s_hint : 0x100000 / Phys.PageSize;
-            ulong limit = pass == 0 ? s_frames : s_hint;
-            f = (f + alignFrames - 1) / alignFrames * alignFrames;
-            while (f + count <= limit)
+            ulong from = pass == 0 ? s_hint : 0x100000 / Phys.PageSize;
+            ulong limit = pass == 0 ? s_frames : s_hint + count;
+            ulong f = Search(from, limit > s_frames ? s_frames : limit, count, alignFrames, excludeScratch: true);
+            if (f != ulong.MaxValue)
             {
-                ulong run = 0;
-                while (run < count && !IsUsed(f + run)) run++;
-                if (run == count)
-                {
-                    for (ulong i = 0; i < count; i++) MarkUsed(f + i);
-                    s_hint = f + count;
-                    Internal.Runtime.Memory.Zero(Phys.ToVirt(f * Phys.PageSize), (nuint)(count * Phys.PageSize));
-                    return f * Phys.PageSize;
-                }
-                f = (f + run + 1 + alignFrames - 1) / alignFrames * alignFrames;
+                s_hint = f + count;
+                return Take(f, count);
             }
         }
         return 0;
+    }
+
+    /// <summary>Allocates inside a scratch area (kexec segments, early boot after kexec); 0 when none fits.</summary>
+    public static ulong AllocateScratch(ulong count, ulong alignFrames = 1)
+    {
+        for (int i = 0; i < ScratchCount; i++)
+        {
+            ulong from = s_scratch[i].Addr / Phys.PageSize, to = (s_scratch[i].Addr + s_scratch[i].Size) / Phys.PageSize;
+            ulong f = Search(from, to, count, alignFrames, excludeScratch: false);
+            if (f != ulong.MaxValue) return Take(f, count);
+        }
+        return 0;
+    }
+
+    private static ulong Take(ulong f, ulong count)
+    {
+        for (ulong i = 0; i < count; i++) MarkUsed(f + i);
+        Native.MemZero(Phys.ToVirt(f * Phys.PageSize), count * Phys.PageSize);
+        return f * Phys.PageSize;
+    }
+
+    private static ulong Search(ulong from, ulong limit, ulong count, ulong alignFrames, bool excludeScratch)
+    {
+        ulong f = (from + alignFrames - 1) / alignFrames * alignFrames;
+        while (f + count <= limit)
+        {
+            ulong run = 0;
+            while (run < count && !IsUsed(f + run) && !(excludeScratch && InScratch((f + run) * Phys.PageSize, Phys.PageSize))) run++;
+            if (run == count) return f;
+            f = (f + run + 1 + alignFrames - 1) / alignFrames * alignFrames;
+        }
+        return ulong.MaxValue;
     }
 
     public static void Free(ulong phys, ulong count)

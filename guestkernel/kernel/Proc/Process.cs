@@ -57,12 +57,15 @@ public static unsafe class Process
         frame.Rflags = 0x202;
         frame.Rsp = rsp;
         frame.Ss = Descriptors.UserData;
+        Fs.FdTable.CloseAll();
+        for (int fd = 0; fd < 3; fd++) Fs.FdTable.Install(new Fs.ConsoleFile());
         ulong kernelCr3 = Native.ReadCr3();
         Native.WriteCr3(AddressSpace);
         Running = true;
         long status = Native.RunUser(&frame);
         Running = false;
         Native.WriteCr3(kernelCr3);
+        Fs.FdTable.CloseAll();
         return status;
     }
 
