@@ -111,6 +111,17 @@ public static class Program
                 Console.WriteLine($"  FAIL {s.Name}: machine stopped: {r.Exit.Kind} {r.Exit.Diagnostic}");
                 failed++;
             }
+            if (r.Oracle.Handovers > 0)
+            {
+                Console.WriteLine($"# kho oracle: {r.Oracle.Handovers} handover(s), {r.Oracle.PreservedBlocks} preserved blocks "
+                    + $"({r.Oracle.PreservedBytes / 1024} KiB), {r.Oracle.RestoredBlocks} restored unchanged, {r.Oracle.Unrestored} left reserved"
+                    + (r.Oracle.HandoverProblem is { } hp ? $"; handover unreadable: {hp}" : ""));
+                foreach (var v in r.Oracle.Violations)
+                {
+                    Console.WriteLine($"  FAIL {s.Name}: kho oracle: {v}");
+                    failed++;
+                }
+            }
             Console.WriteLine($"# {s.Name}: {r.Instructions} instructions in {r.Wall.TotalSeconds:F2} s");
             if (!r.Passed && !verbose)
             {

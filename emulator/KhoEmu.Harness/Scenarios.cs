@@ -8,11 +8,16 @@ public sealed record Scenario(string Name, string Description, ulong MemorySize,
 
 /// <summary>The outcome of one scenario boot.</summary>
 public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapReport Report, string Serial, ulong Instructions,
-    TimeSpan Wall)
+    TimeSpan Wall, OracleReport Oracle)
 {
-    /// <summary>Passed: a complete KTAP report with no failures and a clean debug-exit.</summary>
-    public bool Passed => Report.Problems.Count == 0 && Report.Failed == 0 && Exit.Kind == ExitKind.DebugExit && Exit.ExitCode == 1;
+    /// <summary>Passed: a complete KTAP report with no failures, a clean debug-exit and no KHO oracle violation.</summary>
+    public bool Passed => Report.Problems.Count == 0 && Report.Failed == 0 && Exit.Kind == ExitKind.DebugExit && Exit.ExitCode == 1
+        && Oracle.Violations.Count == 0;
 }
+
+/// <summary>What the host-side KHO oracle saw during a scenario.</summary>
+public sealed record OracleReport(int Handovers, long PreservedBlocks, long PreservedBytes, long RestoredBlocks, long Unrestored,
+    IReadOnlyList<string> Violations, string? HandoverProblem);
 
 public static class Scenarios
 {
@@ -45,7 +50,10 @@ public static class Scenarios
         var exit = machine.Run(scenario.InstructionBudget);
         sw.Stop();
         string text = Encoding.ASCII.GetString(serial.ToArray());
-        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed);
+        var o = machine.KhoOracle;
+        var oracle = new OracleReport(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks, o.UnrestoredBlocks,
+            o.Violations.ToList(), o.HandoverProblem);
+        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
     }
 
     private sealed class TeeStream(Stream a, Stream b) : Stream

@@ -29,6 +29,8 @@ public sealed class PcMachine : IDisposable
         Ports.Register(0xF4, 4, new DebugExit(OnDebugExit), "isa-debug-exit");
         FwCfg = new FwCfg(Memory);
         Ports.Register(0x510, 12, FwCfg, "fw_cfg");
+        KhoOracle = new KhoOracle(Memory);
+        Ports.Register(KhoOracle.Port, 4, KhoOracle, "kho-oracle");
         Pit = new Pit8254(Clock, Pic.Line(0));
         Ports.Register(0x40, 4, Pit, "pit");
         Apic = new LocalApic(Clock);
@@ -81,6 +83,8 @@ public sealed class PcMachine : IDisposable
     public FwCfg FwCfg { get; }
     public Pit8254 Pit { get; }
     public LocalApic Apic { get; }
+    /// <summary>Checks preserved memory across kexec (see <see cref="Machine.KhoOracle"/>).</summary>
+    public KhoOracle KhoOracle { get; }
 
     private void OnDebugExit(int code)
     {

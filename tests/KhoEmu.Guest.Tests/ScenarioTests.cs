@@ -34,6 +34,29 @@ public sealed class ScenarioTests
     }
 
     [Test]
+    public void KexecMemfdPassesOnKhoEmu()
+    {
+        var r = Scenarios.Run(Scenarios.Find("kexec-memfd")!);
+        Assert.That(r.Report.Problems, Is.Empty, r.Serial);
+        Assert.That(r.Report.Tests.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Reason}"), Is.Empty, r.Serial);
+        Assert.That(r.Report.Tests, Has.Count.GreaterThanOrEqualTo(20));
+        Assert.That(r.Serial, Does.Contain("kexec: jumping to the new kernel"));
+        Assert.That(r.Serial, Does.Contain("liveupdate-number 1"));
+        Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
+    }
+
+    [Test]
+    public void KexecMemfdPassesOnQemu()
+    {
+        var q = Qemu("-m", "512", "-kernel", "kernel.elf", "-append", "scenario=kexec-memfd",
+            "-fw_cfg", "name=opt/khoemu/init,file=init.elf", "-fw_cfg", "name=opt/khoemu/kernel,file=kernel.elf");
+        var report = KtapReport.Parse(q.Text);
+        Assert.That(report.Problems, Is.Empty, q.Text + q.Stderr);
+        Assert.That(report.Failed, Is.Zero, q.Text);
+        Assert.That(report.Tests.Select(t => t.Name), Does.Contain("big_contents_identical"));
+    }
+
+    [Test]
     public void UnknownScenarioIsReportedAsAFailure()
     {
         var r = Scenarios.Run(new Scenario("no-such-scenario", "", 256UL << 20, 500_000_000));
@@ -44,7 +67,7 @@ public sealed class ScenarioTests
     private HostTool.Result Qemu(params string[] args)
     {
         if (!HostTool.Exists("qemu-system-x86_64")) Assert.Inconclusive("qemu-system-x86_64 is not installed (.ci/run installs it)");
-        string[] common = ["-machine", "q35", "-m", "256", "-display", "none", "-serial", "stdio", "-no-reboot",
+        string[] common = ["-machine", "q35", "-display", "none", "-serial", "stdio", "-no-reboot",
             "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"];
         return HostTool.Run("qemu-system-x86_64", common.Concat(args), _images, TimeSpan.FromMinutes(2));
     }
@@ -52,7 +75,7 @@ public sealed class ScenarioTests
     [Test]
     public void SameKernelPassesTheBootScenarioOnQemu()
     {
-        var q = Qemu("-kernel", "kernel.elf", "-append", "scenario=boot", "-fw_cfg", "name=opt/khoemu/init,file=init.elf");
+        var q = Qemu("-m", "256", "-kernel", "kernel.elf", "-append", "scenario=boot", "-fw_cfg", "name=opt/khoemu/init,file=init.elf");
         var report = KtapReport.Parse(q.Text);
         Assert.That(report.Problems, Is.Empty, q.Text + q.Stderr);
         Assert.That(report.Tests.Select(t => t.Name), Is.EqualTo(BootTests), q.Text);
@@ -64,7 +87,7 @@ public sealed class ScenarioTests
     public void FirmwareBootsTheKernelOnQemu()
     {
         File.WriteAllText(Path.Combine(_images, "cmdline"), "scenario=boot");
-        var q = Qemu("-bios", "firmware.bin", "-fw_cfg", "name=opt/khoemu/kernel,file=kernel.elf",
+        var q = Qemu("-m", "256", "-bios", "firmware.bin", "-fw_cfg", "name=opt/khoemu/kernel,file=kernel.elf",
             "-fw_cfg", "name=opt/khoemu/init,file=init.elf", "-fw_cfg", "name=opt/khoemu/cmdline,file=cmdline");
         var report = KtapReport.Parse(q.Text);
         Assert.That(q.Text, Does.StartWith("KhoEmu firmware"));

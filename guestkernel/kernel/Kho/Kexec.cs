@@ -138,6 +138,7 @@ public static unsafe class Kexec
             var pd = (ulong*)Phys.ToVirt(tables + 0x2000 + i * 0x1000);
             for (ulong j = 0; j < 512; j++) pd[j] = ((i * 512 + j) << 21) | 0x83;
         }
+        Oracle.Handover(descriptor);
         Console.Write("kexec: jumping to the new kernel at ");
         Console.WriteHex(s_entry);
         Console.Write('\n');

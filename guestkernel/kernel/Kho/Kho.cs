@@ -356,6 +356,7 @@ public static unsafe class Kho
         if ((t->Bits[bit >> 6] & (1UL << (int)(bit & 63))) == 0) return false;
         t->Bits[bit >> 6] &= ~(1UL << (int)(bit & 63));
         RestoredBlocks++;
+        Oracle.Restored(phys, order);
         return true;
     }
 

@@ -1,0 +1,122 @@
+using System.Runtime.InteropServices;
+using KhoEmu.Core;
+using KhoEmu.Guest.Shared;
+using KhoEmu.Memory;
+
+namespace KhoEmu.Machine;
+
+/// <summary>
+/// The host-side KHO oracle, a debug port (0x5A0) the guest kernel reports to (QEMU has nothing there and ignores the
+/// writes). At the kexec jump the guest hands over its KHO descriptor: the oracle reads the root FDT and the
+/// preserved-memory map from guest memory with the same shared FDT code the guest uses, and hashes every preserved
+/// block. Each time the new kernel restores a block it says so: the block must be one that was preserved, restored
+/// only once, and unchanged since the jump (so nothing wrote to it before it was restored). Anything else is a
+/// violation, listed for the harness.
+/// Guest protocol: a 32-bit write of the physical address of a 16-byte command {u32 cmd; u32 order; u64 phys}:
+/// cmd 1 = handover (phys = KHO descriptor), cmd 2 = restored (phys, order).
+/// </summary>
+public sealed unsafe class KhoOracle(PhysicalMemory memory) : IPortDevice
+{
+    public const ushort Port = 0x5A0;
+    public const uint CmdHandover = 1, CmdRestored = 2;
+
+    private readonly Dictionary<(ulong Phys, int Order), ulong> _pending = [];
+    private readonly HashSet<(ulong Phys, int Order)> _restored = [];
+    private readonly List<string> _violations = [];
+
+    public int Handovers { get; private set; }
+    public long PreservedBlocks { get; private set; }
+    public long PreservedBytes { get; private set; }
+    public long RestoredBlocks { get; private set; }
+    public IReadOnlyList<string> Violations => _violations;
+    public long UnrestoredBlocks => _pending.Count;
+    /// <summary>Set when the handover could not be read (malformed metadata): recorded, not a violation by itself.</summary>
+    public string? HandoverProblem { get; private set; }
+
+    public uint ReadPort(ushort offset, int size) => 0;
+
+    public void WritePort(ushort offset, int size, uint value)
+    {
+        if (offset != 0 || size != 4) return;
+        Span<byte> cmd = stackalloc byte[16];
+        if (!memory.Read(value, cmd)) return;
+        uint command = MemoryMarshal.Read<uint>(cmd);
+        int order = MemoryMarshal.Read<int>(cmd[4..]);
+        ulong phys = MemoryMarshal.Read<ulong>(cmd[8..]);
+        if (command == CmdHandover) Handover(phys);
+        else if (command == CmdRestored) Restored(phys, order);
+    }
+
+    private ulong Hash(ulong phys, ulong size)
+    {
+        ulong h = 0xCBF2_9CE4_8422_2325UL;
+        for (ulong off = 0; off < size; off += 4096)
+        {
+            byte* p = memory.RamPointer(phys + off);
+            if (p == null) return 0;
+            var words = new ReadOnlySpan<ulong>(p, 512);
+            foreach (ulong w in words) h = (h ^ w) * 0x0000_0100_0000_01B3UL;
+        }
+        return h;
+    }
+
+    private void Handover(ulong descriptor)
+    {
+        Handovers++;
+        _pending.Clear();
+        _restored.Clear();
+        HandoverProblem = null;
+        Span<byte> d = stackalloc byte[32];
+        if (!memory.Read(descriptor, d)) { HandoverProblem = "descriptor not in RAM"; return; }
+        ulong fdt = MemoryMarshal.Read<ulong>(d), fdtSize = MemoryMarshal.Read<ulong>(d[8..]);
+        byte* fdtPtr = memory.RamPointer(fdt);
+        if (fdtPtr == null || fdtSize > 4096 || FdtReader.Open(fdtPtr, fdtSize, out var r) != Fdt.Ok)
+        {
+            HandoverProblem = "root FDT unreadable";
+            return;
+        }
+        if (!r.GetU64(0, "preserved-memory-map", out ulong chunk)) { HandoverProblem = "no preserved-memory-map"; return; }
+        for (int chunks = 0; chunk != 0 && chunks < 1 << 16; chunks++)
+        {
+            byte* c = memory.RamPointer(chunk);
+            if (c == null) { HandoverProblem = "chunk outside RAM"; return; }
+            int order = *(int*)(c + 8);
+            uint count = *(uint*)(c + 12);
+            if (order is < 0 or > 20 || count > 255) { HandoverProblem = "bad chunk header"; return; }
+            for (uint i = 0; i < count; i++)
+            {
+                ulong start = *(ulong*)(c + 16 + 16 * i), bitmap = *(ulong*)(c + 24 + 16 * i);
+                byte* bits = memory.RamPointer(bitmap);
+                if (bits == null) continue;
+                for (int b = 0; b < 4096 * 8; b++)
+                {
+                    if ((bits[b >> 3] & (1 << (b & 7))) == 0) continue;
+                    ulong phys = start + ((ulong)b << (order + 12));
+                    ulong size = 4096UL << order;
+                    _pending[(phys, order)] = Hash(phys, size);
+                    PreservedBlocks++;
+                    PreservedBytes += (long)size;
+                }
+            }
+            chunk = *(ulong*)c;
+        }
+    }
+
+    private void Restored(ulong phys, int order)
+    {
+        if (_restored.Contains((phys, order)))
+        {
+            _violations.Add($"block 0x{phys:x} (order {order}) restored twice");
+            return;
+        }
+        if (!_pending.Remove((phys, order), out ulong hash))
+        {
+            _violations.Add($"block 0x{phys:x} (order {order}) restored but it was not in the preserved-memory map");
+            return;
+        }
+        _restored.Add((phys, order));
+        RestoredBlocks++;
+        if (Hash(phys, 4096UL << order) != hash)
+            _violations.Add($"block 0x{phys:x} (order {order}) changed between the kexec jump and its restore");
+    }
+}
