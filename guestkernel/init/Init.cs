@@ -20,6 +20,7 @@ public static unsafe class Program
         StartupCodeHelpers.InitializeModules((void**)info[0], (void**)info[1]);
 
         if (Cmdline.Has("scenario", "kexec-memfd")) return KexecMemfd.Run();
+        if (Cmdline.Has("scenario", "luo-selftests")) return LuoSelftests.Run();
         if (Cmdline.HasKey("scenario") && !Cmdline.Has("scenario", "boot"))   // "boot" is the kernel's own scenario
         {
             Ktap.Plan(1);
