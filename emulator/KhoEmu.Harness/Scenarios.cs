@@ -27,6 +27,8 @@ public static class Scenarios
             512UL << 20, 2_000_000_000),
         new("kexec-memfd", "memfds in two live-update sessions survive a kexec: contents, size, position, tokens, liveupdate-number",
             512UL << 20, 4_000_000_000),
+        new("handover-faults", "injected handover faults (failing freeze, unknown compatible, duplicate token, corrupt FDT, truncated map, scratch): no panic, broken items reported, intact ones restored, nothing lost",
+            512UL << 20, 6_000_000_000),
         new("luo-selftests", "Linux's liveupdate selftests re-expressed: open rules, sessions, preserve one/many, bad fds and sizes, finish, sessions across kexec",
             512UL << 20, 4_000_000_000),
     ];

@@ -86,6 +86,25 @@ public static unsafe class Cmdline
         return n;
     }
 
+    /// <summary>The decimal value of <c>key=N</c>, or <paramref name="fallback"/>.</summary>
+    public static long Number(string key, long fallback)
+    {
+        byte* b = stackalloc byte[1024];
+        long n = Read(b, 1023);
+        for (long i = 0; i + key.Length < n; i++)
+        {
+            if (i > 0 && b[i - 1] != ' ') continue;
+            bool match = b[i + key.Length] == '=';
+            for (int k = 0; k < key.Length && match; k++) match = b[i + k] == key[k];
+            if (!match) continue;
+            long v = 0, j = i + key.Length + 1;
+            if (j >= n || b[j] < '0' || b[j] > '9') return fallback;
+            for (; j < n && b[j] >= '0' && b[j] <= '9'; j++) v = v * 10 + (b[j] - '0');
+            return v;
+        }
+        return fallback;
+    }
+
     /// <summary>True when the command line has <c>key=</c> with any value.</summary>
     public static bool HasKey(string key)
     {

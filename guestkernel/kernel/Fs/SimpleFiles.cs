@@ -80,7 +80,10 @@ public static unsafe class Vfs
         if (PathIs(path, "/dev/liveupdate")) return Luo.LiveUpdateDevice.Open();
         if (PathIs(path, "/dev/console")) return FdTable.Install(new ConsoleFile());
         if (PathIs(path, "/sys/kernel/debug/kho/fault")) return FdTable.Install(new Luo.ControlFile(fault: true));
-        if (PathIs(path, "/sys/kernel/liveupdate/number")) return FdTable.Install(new Luo.ControlFile(fault: false));
+        if (PathIs(path, "/sys/kernel/liveupdate/number")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Number));
+        if (PathIs(path, "/sys/kernel/debug/kho/unrestored")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Unrestored));
+        if (PathIs(path, "/sys/kernel/debug/kho/quarantined")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Quarantined));
+        if (PathIs(path, "/sys/kernel/debug/kho/preserve")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.PreserveTest));
         if (PathIs(path, "/proc/cmdline"))
         {
             byte* copy = (byte*)Internal.Runtime.Heap.Allocate((nuint)BootInfo.CmdlineLength + 2);

@@ -155,6 +155,8 @@ public static unsafe class Kho
         // Chunks: one order per chunk, up to 255 bitmaps each, linked by physical address.
         ulong first = 0;
         ulong* prevNext = null;
+        int chunks = 0;
+        bool truncate = Luo.FaultInjection.TruncateMapNow();
         for (int order = 0; order <= MaxOrder; order++)
         {
             ulong* chunk = null;
@@ -163,6 +165,8 @@ public static unsafe class Kho
                 if (s_out[i].Order != order || IsEmpty(s_out[i].Bits)) continue;
                 if (chunk == null || *(uint*)((byte*)chunk + 12) == EntriesPerChunk)
                 {
+                    if (truncate && chunks == 1) break;      // fault injection: the list ends after one chunk
+                    chunks++;
                     ulong page = PageAllocator.Allocate(1);
                     if (page == 0) return 0;
                     chunk = (ulong*)Phys.ToVirt(page);
@@ -358,6 +362,22 @@ public static unsafe class Kho
         RestoredBlocks++;
         Oracle.Restored(phys, order);
         return true;
+    }
+
+    public static ulong QuarantinedBlocks;
+
+    /// <summary>
+    /// A block some handover metadata names but the preserved-memory map does not list (a truncated map): keep it
+    /// from being allocated if it is still free, so a broken item's memory is not silently reused.
+    /// </summary>
+    public static void Quarantine(ulong phys, int order)
+    {
+        if (order < 0 || order > MaxOrder) return;
+        ulong size = Phys.PageSize << order;
+        if ((phys & (size - 1)) != 0 || !PageAllocator.IsRam(phys, size) || PageAllocator.InScratch(phys, size)) return;
+        if (!PageAllocator.IsFree(phys)) return;
+        PageAllocator.Reserve(phys, size);
+        QuarantinedBlocks++;
     }
 
     /// <summary>Incoming blocks nobody restored (their memory stays reserved).</summary>

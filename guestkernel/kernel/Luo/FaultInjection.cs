@@ -65,12 +65,14 @@ public static unsafe class FaultInjection
         for (int i = 0; i < 4000; i++)
         {
             if (fdt[i] == 'l' && fdt[i + 1] == 'u' && fdt[i + 2] == 'o' && fdt[i + 3] == '-' && fdt[i + 4] == 's'
-                && fdt[i + 12] == '-' && fdt[i + 13] == 'v' && fdt[i + 14] == '2')
+                && fdt[i + 11] == '-' && fdt[i + 12] == 'v' && fdt[i + 13] == '2')
             {
-                fdt[i + 14] = (byte)'7';
+                fdt[i + 13] = (byte)'7';
+                KhoEmu.Guest.Platform.Console.WriteLine("luo: fault injection: LUO FDT luo-session compatible damaged");
                 return;
             }
         }
+        KhoEmu.Guest.Platform.Console.WriteLine("luo: fault injection: corrupt-fdt found nothing to damage");
     }
 
     public static bool TruncateMapNow() => Active == TruncateMap;

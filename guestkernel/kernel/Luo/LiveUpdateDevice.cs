@@ -106,13 +106,26 @@ public sealed unsafe class SessionFile(Session session) : KFile
     }
 }
 
-/// <summary>/sys/kernel/debug/kho/fault (write "NAME[:K]") and /sys/kernel/liveupdate/number (read).</summary>
-public sealed unsafe class ControlFile(bool fault) : KFile
+/// <summary>
+/// Debug and status files: /sys/kernel/debug/kho/fault (write "NAME[:K]"), /sys/kernel/liveupdate/number,
+/// /sys/kernel/debug/kho/unrestored and /sys/kernel/debug/kho/quarantined (read, decimal), and
+/// /sys/kernel/debug/kho/preserve (write "scratch": try to preserve the first scratch page; the write returns
+/// KHO's answer, which must be -EINVAL).
+/// </summary>
+public sealed unsafe class ControlFile(bool fault, int value = 0) : KFile
 {
+    public const int Number = 0, Unrestored = 1, Quarantined = 2, PreserveTest = 3;
     private bool _done;
 
     public override long Write(ulong buf, ulong count)
     {
+        if (!fault && value == PreserveTest)
+        {
+            if (KhoEmu.Kernel.Mm.PageAllocator.ScratchCount == 0) return -Errno.ENODEV;
+            long r = KhoEmu.Kernel.Kho.Kho.Preserve(KhoEmu.Kernel.Mm.PageAllocator.Scratch(0).Addr, 0);
+            if (r == 0) KhoEmu.Kernel.Kho.Kho.Unpreserve(KhoEmu.Kernel.Mm.PageAllocator.Scratch(0).Addr, 0);
+            return r == 0 ? (long)count : r;
+        }
         if (!fault) return -Errno.EINVAL;
         byte* text = stackalloc byte[64];
         ulong n = count < 63 ? count : 63;
@@ -124,7 +137,12 @@ public sealed unsafe class ControlFile(bool fault) : KFile
     {
         if (fault || _done) return 0;
         byte* text = stackalloc byte[24];
-        ulong v = LiveUpdate.Number;
+        ulong v = value switch
+        {
+            Unrestored => KhoEmu.Kernel.Kho.Kho.UnrestoredBlocks(),
+            Quarantined => KhoEmu.Kernel.Kho.Kho.QuarantinedBlocks,
+            _ => LiveUpdate.Number,
+        };
         int n = 0;
         byte* rev = stackalloc byte[24];
         do { rev[n++] = (byte)('0' + (int)(v % 10)); v /= 10; } while (v != 0);

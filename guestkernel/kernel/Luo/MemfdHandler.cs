@@ -103,13 +103,19 @@ public sealed unsafe class MemfdHandler : FileHandler
             m.Blocks = (ulong*)Internal.Runtime.Heap.Allocate((nuint)(n * 8));
             m.Capacity = n;
             var src = (ulong*)Phys.ToVirt(blocks);
+            bool complete = true;
             for (ulong i = 0; i < n; i++)
             {
-                // Every block must be one the previous kernel preserved, claimed once; a block that is not stays
-                // reserved (not lost) and the file is refused.
-                if (!KhoEmu.Kernel.Kho.Kho.Restore(src[i], (int)order)) return -Errno.EINVAL;
+                // Every block must be one the previous kernel preserved, claimed once. A block that is not (a
+                // truncated map) is quarantined, not reused, and the file is refused.
+                if (!KhoEmu.Kernel.Kho.Kho.Restore(src[i], (int)order))
+                {
+                    KhoEmu.Kernel.Kho.Kho.Quarantine(src[i], (int)order);
+                    complete = false;
+                }
                 m.Blocks[i] = src[i];
             }
+            if (!complete) return -Errno.EINVAL;
         }
         file = m;
         return 0;
