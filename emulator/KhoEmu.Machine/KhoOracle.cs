@@ -13,10 +13,22 @@ namespace KhoEmu.Machine;
 /// only once, and unchanged since the jump (so nothing wrote to it before it was restored). Anything else is a
 /// violation, listed for the harness.
 /// Guest protocol: a 32-bit write of the physical address of a 16-byte command {u32 cmd; u32 order; u64 phys}:
-/// cmd 1 = handover (phys = KHO descriptor), cmd 2 = restored (phys, order).
+/// cmd 1 = handover (phys = KHO descriptor), cmd 2 = restored (phys, order), cmd 3/4 = blackout begins (reboot entered)
+/// / ends (ring 3 has every file back).
 /// </summary>
-public sealed unsafe class KhoOracle(PhysicalMemory memory) : IPortDevice
+public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instructionCount, Action requestStop) : IPortDevice
 {
+    public const uint CmdBlackoutBegin = 3, CmdBlackoutEnd = 4;
+    private readonly System.Diagnostics.Stopwatch _clock = new();
+
+    /// <summary>Hash preserved blocks at the jump (the oracle check). Off for blackout measurements.</summary>
+    public bool HashBlocks { get; set; } = true;
+    /// <summary>Stop the machine (resumably) when the blackout begins and ends, for benchmarks that time the gap.</summary>
+    public bool StopAtBlackoutMarks { get; set; }
+    public ulong BlackoutBeginInstruction { get; private set; }
+    public ulong BlackoutInstructions { get; private set; }
+    public TimeSpan BlackoutWall { get; private set; }
+
     public const ushort Port = 0x5A0;
     public const uint CmdHandover = 1, CmdRestored = 2;
 
@@ -45,6 +57,18 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory) : IPortDevice
         ulong phys = MemoryMarshal.Read<ulong>(cmd[8..]);
         if (command == CmdHandover) Handover(phys);
         else if (command == CmdRestored) Restored(phys, order);
+        else if (command == CmdBlackoutBegin)
+        {
+            BlackoutBeginInstruction = instructionCount();
+            _clock.Restart();
+            if (StopAtBlackoutMarks) requestStop();
+        }
+        else if (command == CmdBlackoutEnd && BlackoutBeginInstruction != 0)
+        {
+            BlackoutInstructions = instructionCount() - BlackoutBeginInstruction;
+            BlackoutWall = _clock.Elapsed;
+            if (StopAtBlackoutMarks) requestStop();
+        }
     }
 
     private ulong Hash(ulong phys, ulong size)
@@ -93,7 +117,7 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory) : IPortDevice
                     if ((bits[b >> 3] & (1 << (b & 7))) == 0) continue;
                     ulong phys = start + ((ulong)b << (order + 12));
                     ulong size = 4096UL << order;
-                    _pending[(phys, order)] = Hash(phys, size);
+                    _pending[(phys, order)] = HashBlocks ? Hash(phys, size) : 0;
                     PreservedBlocks++;
                     PreservedBytes += (long)size;
                 }
@@ -116,7 +140,7 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory) : IPortDevice
         }
         _restored.Add((phys, order));
         RestoredBlocks++;
-        if (Hash(phys, 4096UL << order) != hash)
+        if (HashBlocks && Hash(phys, 4096UL << order) != hash)
             _violations.Add($"block 0x{phys:x} (order {order}) changed between the kexec jump and its restore");
     }
 }

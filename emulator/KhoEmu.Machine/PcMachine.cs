@@ -29,7 +29,7 @@ public sealed class PcMachine : IDisposable
         Ports.Register(0xF4, 4, new DebugExit(OnDebugExit), "isa-debug-exit");
         FwCfg = new FwCfg(Memory);
         Ports.Register(0x510, 12, FwCfg, "fw_cfg");
-        KhoOracle = new KhoOracle(Memory);
+        KhoOracle = new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop());
         Ports.Register(KhoOracle.Port, 4, KhoOracle, "kho-oracle");
         Pit = new Pit8254(Clock, Pic.Line(0));
         Ports.Register(0x40, 4, Pit, "pit");

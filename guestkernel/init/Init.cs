@@ -22,6 +22,7 @@ public static unsafe class Program
         if (Cmdline.Has("scenario", "kexec-memfd")) return KexecMemfd.Run();
         if (Cmdline.Has("scenario", "luo-selftests")) return LuoSelftests.Run();
         if (Cmdline.Has("scenario", "handover-faults")) return HandoverFaults.Run();
+        if (Cmdline.Has("scenario", "blackout")) return Blackout.Run();
         if (Cmdline.HasKey("scenario") && !Cmdline.Has("scenario", "boot"))   // "boot" is the kernel's own scenario
         {
             Ktap.Plan(1);

@@ -103,8 +103,75 @@ internal static class StringOps
         return true;
     };
 
-    public static void Movs(Cpu c, ref DecodedOp op) => Run(c, ref op, MovsBody, true, true, false);
-    public static void Stos(Cpu c, ref DecodedOp op) => Run(c, ref op, StosBody, false, true, false);
+    public static void Movs(Cpu c, ref DecodedOp op)
+    {
+        if (op.Rep != 0 && !BulkForward(c, ref op, isMovs: true)) return;
+        Run(c, ref op, MovsBody, true, true, false);
+    }
+
+    public static void Stos(Cpu c, ref DecodedOp op)
+    {
+        if (op.Rep != 0 && !BulkForward(c, ref op, isMovs: false)) return;
+        Run(c, ref op, StosBody, false, true, false);
+    }
+
+    private const ulong BulkSliceBytes = 1 << 20;
+
+    /// <summary>
+    /// Fast path for REP STOS / REP MOVS in 64-bit mode with DF clear: whole page-sized pieces of RAM at a time through
+    /// the MMU, with host memset/memcpy. Pieces touching decoded code, MMIO, page-straddling elements or overlapping
+    /// forward copies are left to the element loop. Returns false when it finished or stopped (fault, slice end);
+    /// true when the element loop should continue from the current registers.
+    /// </summary>
+    private static unsafe bool BulkForward(Cpu c, ref DecodedOp op, bool isMovs)
+    {
+        if (!c.Is64 || c.DF || op.AddrSize != 8) return true;
+        int size = op.Size;
+        ulong done = 0;
+        while (true)
+        {
+            ulong count = c.Gpr[Cpu.RCX];
+            if (count == 0) return false;
+            if (done >= BulkSliceBytes)
+            {
+                c.Rip = c.InstructionStart;
+                c._exitBlock = true;
+                return false;
+            }
+            ulong di = c.Gpr[Cpu.RDI], si = c.Gpr[Cpu.RSI];
+            ulong room = 4096 - (di & 0xFFF);
+            if (isMovs) room = Math.Min(room, 4096 - (c.Linear(op.Seg, si) & 0xFFF));
+            ulong elements = Math.Min(count, room / (ulong)size);
+            if (elements == 0) return true;                       // an element straddles a page: element loop
+            if (!c.Translate(di, AccessKind.Write, out ulong dpa)) return false;
+            byte* dst = c.Memory.RamPointer(dpa);
+            if (dst == null || (c.Memory.CodePages.Count != 0 && c.Memory.CodePages.Contains(dpa >> 12))) return true;
+            ulong bytes = elements * (ulong)size;
+            if (isMovs)
+            {
+                ulong sla = c.Linear(op.Seg, si);
+                if (!c.Translate(sla, AccessKind.Read, out ulong spa)) return false;
+                byte* src = c.Memory.RamPointer(spa);
+                if (src == null || (dst > src && dst < src + bytes)) return true;
+                Buffer.MemoryCopy(src, dst, bytes, bytes);
+                c.Gpr[Cpu.RSI] = si + bytes;
+            }
+            else
+            {
+                ulong v = c.Gpr[Cpu.RAX];
+                switch (size)
+                {
+                    case 1: new Span<byte>(dst, (int)bytes).Fill((byte)v); break;
+                    case 2: new Span<ushort>(dst, (int)elements).Fill((ushort)v); break;
+                    case 4: new Span<uint>(dst, (int)elements).Fill((uint)v); break;
+                    default: new Span<ulong>(dst, (int)elements).Fill(v); break;
+                }
+            }
+            c.Gpr[Cpu.RDI] = di + bytes;
+            c.Gpr[Cpu.RCX] = count - elements;
+            done += bytes;
+        }
+    }
     public static void Lods(Cpu c, ref DecodedOp op) => Run(c, ref op, LodsBody, true, false, false);
     public static void Cmps(Cpu c, ref DecodedOp op) => Run(c, ref op, CmpsBody, true, true, true);
     public static void Scas(Cpu c, ref DecodedOp op) => Run(c, ref op, ScasBody, false, true, true);

@@ -83,6 +83,7 @@ public static unsafe class Vfs
         if (PathIs(path, "/sys/kernel/liveupdate/number")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Number));
         if (PathIs(path, "/sys/kernel/debug/kho/unrestored")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Unrestored));
         if (PathIs(path, "/sys/kernel/debug/kho/quarantined")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Quarantined));
+        if (PathIs(path, "/sys/kernel/debug/kho/blackout_end")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.BlackoutMark));
         if (PathIs(path, "/sys/kernel/debug/kho/preserve")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.PreserveTest));
         if (PathIs(path, "/proc/cmdline"))
         {

@@ -102,6 +102,7 @@ public static unsafe class Kexec
     public static long Execute()
     {
         if (!s_loaded) return -Errno.EINVAL;
+        Oracle.BlackoutBegin();
         long r = Luo.LiveUpdate.Freeze();
         if (r != 0) return r;
         ulong descriptor = Kho.Finalize();

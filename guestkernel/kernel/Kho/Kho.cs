@@ -182,7 +182,7 @@ public static unsafe class Kho
         }
 
         ulong fdtPage = PageAllocator.Allocate(1);
-        ulong descPage = PageAllocator.Allocate(1);
+        ulong descPage = PageAllocator.AllocateLow(1);      // read by the next kernel before it maps all RAM
         if (fdtPage == 0 || descPage == 0) return 0;
         var w = FdtWriter.Create((byte*)Phys.ToVirt(fdtPage), (int)Phys.PageSize);
         w.BeginNode("");

@@ -15,7 +15,7 @@ public static unsafe class Oracle
 
     private static void Send(uint command, ulong phys, int order)
     {
-        if (s_page == 0) s_page = PageAllocator.Allocate(1);
+        if (s_page == 0) s_page = PageAllocator.AllocateLow(1);
         if (s_page == 0 || s_page >= 0x1_0000_0000UL) return;
         var c = (byte*)Phys.ToVirt(s_page);
         *(uint*)c = command;
@@ -26,4 +26,6 @@ public static unsafe class Oracle
 
     public static void Handover(ulong descriptor) => Send(1, descriptor, 0);
     public static void Restored(ulong phys, int order) => Send(2, phys, order);
+    public static void BlackoutBegin() => Send(3, 0, 0);
+    public static void BlackoutEnd() => Send(4, 0, 0);
 }

@@ -114,11 +114,16 @@ public sealed unsafe class SessionFile(Session session) : KFile
 /// </summary>
 public sealed unsafe class ControlFile(bool fault, int value = 0) : KFile
 {
-    public const int Number = 0, Unrestored = 1, Quarantined = 2, PreserveTest = 3;
+    public const int Number = 0, Unrestored = 1, Quarantined = 2, PreserveTest = 3, BlackoutMark = 4;
     private bool _done;
 
     public override long Write(ulong buf, ulong count)
     {
+        if (!fault && value == BlackoutMark)
+        {
+            KhoEmu.Kernel.Kho.Oracle.BlackoutEnd();
+            return (long)count;
+        }
         if (!fault && value == PreserveTest)
         {
             if (KhoEmu.Kernel.Mm.PageAllocator.ScratchCount == 0) return -Errno.ENODEV;

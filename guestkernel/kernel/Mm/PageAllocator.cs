@@ -163,6 +163,15 @@ public static unsafe class PageAllocator
         return 0;
     }
 
+    /// <summary>Allocates below 4 GiB (what the next kernel must read before it has mapped all of RAM); 0 when none.</summary>
+    public static ulong AllocateLow(ulong count)
+    {
+        if (EarlyBoot) return AllocateScratch(count);
+        ulong limit = 0x1_0000_0000UL / Phys.PageSize;
+        ulong f = Search(0x100000 / Phys.PageSize, limit < s_frames ? limit : s_frames, count, 1, excludeScratch: true);
+        return f == ulong.MaxValue ? 0 : Take(f, count);
+    }
+
     /// <summary>Allocates inside a scratch area (kexec segments, early boot after kexec); 0 when none fits.</summary>
     public static ulong AllocateScratch(ulong count, ulong alignFrames = 1)
     {
