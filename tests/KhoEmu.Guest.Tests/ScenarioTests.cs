@@ -45,6 +45,30 @@ public sealed class ScenarioTests
         Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
     }
 
+    [TestCase("luo-selftests", 35)]
+    [TestCase("handover-faults", 29)]
+    public void LiveUpdateScenarioPassesOnKhoEmu(string name, int checks)
+    {
+        var r = Scenarios.Run(Scenarios.Find(name)!);
+        Assert.That(r.Report.Problems, Is.Empty, r.Serial);
+        Assert.That(r.Report.Tests.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Reason}"), Is.Empty, r.Serial);
+        Assert.That(r.Report.Tests, Has.Count.EqualTo(checks));
+        Assert.That(r.Oracle.Violations, Is.Empty);
+        Assert.That(r.Oracle.Handovers, Is.GreaterThan(0));
+        Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
+    }
+
+    [Test]
+    public void HandoverFaultsReportBrokenItemsReadably()
+    {
+        var r = Scenarios.Run(Scenarios.Find("handover-faults")!);
+        Assert.That(r.Serial, Does.Contain("luo: token 11: unknown compatible"));
+        Assert.That(r.Serial, Does.Contain("luo: token 20: duplicate token"));
+        Assert.That(r.Serial, Does.Contain("luo: LUO FDT: luo-session node missing or not luo-session-v2"));
+        Assert.That(r.Serial, Does.Contain("luo: freeze failed (-5); unfreezing"));
+        Assert.That(r.Serial, Does.Not.Contain("kernel panic"));
+    }
+
     [Test]
     public void KexecMemfdPassesOnQemu()
     {

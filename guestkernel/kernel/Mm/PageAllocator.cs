@@ -75,7 +75,7 @@ public static unsafe class PageAllocator
             ulong start = Phys.AlignUp(e.Addr < 0x100000 ? 0x100000 : e.Addr, Phys.PageSize);
             ulong end = Phys.AlignDown(e.Addr + e.Size, Phys.PageSize);
             TotalRamFrames += e.Size / Phys.PageSize;
-            for (ulong p = start; p < end; p += Phys.PageSize) MarkFree(p / Phys.PageSize);
+            if (end > start) SetRange(start / Phys.PageSize, end / Phys.PageSize, used: false);
         }
         Reserve(imagePhys, imageSize);
         Reserve(bitmapPhys, bitmapBytes);
@@ -108,9 +108,34 @@ public static unsafe class PageAllocator
     /// <summary>Marks [phys, phys+size) in use (boot structures, preserved memory).</summary>
     public static void Reserve(ulong phys, ulong size)
     {
-        ulong end = Phys.AlignUp(phys + size, Phys.PageSize);
-        for (ulong p = Phys.AlignDown(phys, Phys.PageSize); p < end && p / Phys.PageSize < s_frames; p += Phys.PageSize)
-            MarkUsed(p / Phys.PageSize);
+        ulong from = Phys.AlignDown(phys, Phys.PageSize) / Phys.PageSize;
+        ulong to = Phys.AlignUp(phys + size, Phys.PageSize) / Phys.PageSize;
+        if (to > s_frames) to = s_frames;
+        if (to > from) SetRange(from, to, used: true);
+    }
+
+    /// <summary>Sets frames [from, to) used or free, a 64-frame word at a time where it can (large RAM, large blocks).</summary>
+    private static void SetRange(ulong from, ulong to, bool used)
+    {
+        ulong f = from;
+        while (f < to && (f & 63) != 0) { if (used) MarkUsed(f); else MarkFree(f); f++; }
+        while (f + 64 <= to)
+        {
+            ulong word = s_bitmap[f >> 6];
+            int changed = used ? 64 - PopCount(word) : PopCount(word);
+            s_bitmap[f >> 6] = used ? ulong.MaxValue : 0;
+            if (used) FreeFrames -= (ulong)changed; else FreeFrames += (ulong)changed;
+            f += 64;
+        }
+        while (f < to) { if (used) MarkUsed(f); else MarkFree(f); f++; }
+    }
+
+    private static int PopCount(ulong v)
+    {
+        v -= (v >> 1) & 0x5555_5555_5555_5555UL;
+        v = (v & 0x3333_3333_3333_3333UL) + ((v >> 2) & 0x3333_3333_3333_3333UL);
+        v = (v + (v >> 4)) & 0x0F0F_0F0F_0F0F_0F0FUL;
+        return (int)((v * 0x0101_0101_0101_0101UL) >> 56);
     }
 
     public static bool IsFree(ulong phys) => phys / Phys.PageSize < s_frames && !IsUsed(phys / Phys.PageSize);
