@@ -26,12 +26,14 @@ public sealed class VirtualClock
     /// <summary>Moves time forward to <paramref name="now"/> and runs every event that became due, in order.</summary>
     public void AdvanceTo(ulong now)
     {
-        if (now > Now) Now = now;
-        while (_queue.TryPeek(out var ev, out var p) && p.When <= Now)
+        // Each event runs at its own time, so a periodic device that reschedules itself fires once per period.
+        while (_queue.TryPeek(out var ev, out var p) && p.When <= now)
         {
             _queue.Dequeue();
+            if (p.When > Now) Now = p.When;
             if (!ev.Cancelled) ev.Callback();
         }
+        if (now > Now) Now = now;
     }
 }
 

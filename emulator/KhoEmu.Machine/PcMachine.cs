@@ -5,6 +5,8 @@ using KhoEmu.Devices.FwCfg;
 using KhoEmu.Devices.Interrupts;
 using KhoEmu.Devices.Timers;
 using KhoEmu.Devices.Uart16550;
+using KhoEmu.Devices.Pci;
+using KhoEmu.Devices.Iommu;
 using KhoEmu.Machine.Boot;
 using KhoEmu.Memory;
 
@@ -36,6 +38,21 @@ public sealed class PcMachine : IDisposable
         Apic = new LocalApic(Clock);
         Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
+
+        // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
+        Pci = new PciBus(Memory.Mmio);
+        Ports.Register(0xCF8, 8, Pci, "pci-conf1");
+        Memory.Mmio.Register(PciBus.EcamBase, PciBus.EcamSize, Pci, "pci-ecam");
+        Iommu = new IntelIommu(Memory);
+        Memory.Mmio.Register(IntelIommu.DefaultBase, IntelIommu.Size, Iommu, "intel-iommu");
+        Pci.Plug(0, 0, new PciHostBridge());
+        Edu = new EduDevice(Clock);
+        Pci.Plug(1, 0, Edu);
+        Edu.ConnectDma(Iommu.ForDevice(Edu.SourceId));
+        Edu.MsiSink = DeliverMsi;
+        DmaEngine = new DmaEngine(Clock);
+        Pci.Plug(2, 0, DmaEngine);
+        DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);
@@ -57,6 +74,17 @@ public sealed class PcMachine : IDisposable
         else if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine, config.KernelName);
         else DemoGuest.Load(this);
     }
+
+    /// <summary>MSI: a write to 0xFEExxxxx with the vector in the low data byte goes to the local APIC.</summary>
+    private void DeliverMsi(ulong address, uint data)
+    {
+        if ((address & 0xFFF0_0000) == 0xFEE0_0000) Apic.Accept((int)(data & 0xFF));
+    }
+
+    public PciBus Pci { get; }
+    public IntelIommu Iommu { get; }
+    public EduDevice Edu { get; }
+    public DmaEngine DmaEngine { get; }
 
     /// <summary>The memory map in QEMU's fw_cfg "etc/e820" layout: packed {u64 address; u64 length; u32 type}.</summary>
     private byte[] E820Table()

@@ -1,0 +1,308 @@
+using System.Buffers.Binary;
+using KhoEmu.Core;
+using KhoEmu.Memory;
+
+namespace KhoEmu.Devices.Iommu;
+
+/// <summary>
+/// An Intel VT-d remapping unit (Intel VT-d specification rev. 3; register layout as QEMU's intel-iommu), legacy
+/// (non-scalable) mode: GCMD/GSTS (SRTP, TE), RTADDR, root and context tables, second-level page tables of 3 levels
+/// (39-bit) or 4 levels (48-bit) with 4 KiB, 2 MiB and 1 GiB pages and read/write permission, context-cache (CCMD)
+/// and IOTLB (IOTLB register + IVA) invalidation, one fault-recording register (FRCD at 0x220) with FSTS. Devices
+/// get their DMA view from <see cref="ForDevice"/>: translation is invisible to them; a blocked access records a
+/// fault and moves no byte. Queued invalidation and interrupt remapping are not implemented (ECAP says so).
+/// </summary>
+public sealed class IntelIommu : IMmioDevice
+{
+    public const ulong DefaultBase = 0xFED9_0000, Size = 0x1000;
+    public const ulong Version = 0x10;
+    // CAP: ND=6 (bits 2:0), SAGAW=0x6 (39- and 48-bit, bits 12:8), MGAW=47 (bits 21:16), FRO=0x22 (x16 = 0x220,
+    // bits 33:24), SLLPS 2M|1G (bits 35:34), PSI (bit 39), MAMV=9 (bits 53:48), NFR=0 (one record, bits 47:40).
+    public const ulong Capability = 6UL | (0x6UL << 8) | (47UL << 16) | (0x22UL << 24) | (0x3UL << 34) | (1UL << 39) | (9UL << 48);
+    public const ulong ExtCapability = 0xFUL << 8;   // IRO = 0xF (x16: IVA at 0xF0, IOTLB at 0xF8); no QI, no IR, no PT
+    public const int FaultRecordOffset = 0x220;
+    public const uint GcmdTe = 1u << 31, GcmdSrtp = 1u << 30;
+
+    public enum Fault : byte
+    {
+        RootNotPresent = 0x1, ContextNotPresent = 0x2, ContextInvalid = 0x3, BeyondAddressWidth = 0x4,
+        WriteDenied = 0x5, ReadDenied = 0x6, PageTableUnreadable = 0x7, RootUnreadable = 0x8, ContextUnreadable = 0x9,
+        NonZeroReserved = 0xA,
+    }
+
+    private readonly PhysicalMemory _memory;
+    private uint _gsts;
+    private ulong _rtaddr, _rootTable;
+    private uint _fsts;
+    private uint _fectl = 0x8000_0000;
+    private ulong _frcdLow, _frcdHigh;
+    private ulong _iva, _iotlbReg, _ccmd;
+
+    // IOTLB: (domain, iova page) -> (phys page, writable, readable, page size). Context cache: source id -> context.
+    private readonly Dictionary<(ushort Domain, ulong Page), (ulong Phys, bool Read, bool Write, int Shift)> _iotlb = [];
+    private readonly Dictionary<ushort, (bool Present, ushort Domain, ulong Root, int Levels, bool PassThrough)> _contexts = [];
+
+    public IntelIommu(PhysicalMemory memory) => _memory = memory;
+
+    public bool TranslationEnabled => (_gsts & GcmdTe) != 0;
+    public long FaultCount { get; private set; }
+    public long IotlbHits { get; private set; }
+    public long IotlbMisses { get; private set; }
+    public long BlockedBytes { get; private set; }
+    /// <summary>Every DMA write that reached memory, as (source id, physical address, length): the oracle's record.</summary>
+    public Action<ushort, ulong, int>? DmaWritten { get; set; }
+
+    /// <summary>The DMA view of the device with PCI source id <paramref name="sourceId"/>.</summary>
+    public IGuestMemory ForDevice(ushort sourceId) => new DeviceView(this, sourceId);
+
+    private sealed class DeviceView(IntelIommu iommu, ushort sourceId) : IGuestMemory
+    {
+        public bool Read(ulong address, Span<byte> destination) => iommu.Dma(sourceId, address, destination, default, write: false);
+        public bool Write(ulong address, ReadOnlySpan<byte> source) => iommu.Dma(sourceId, address, default, source, write: true);
+    }
+
+    private bool Dma(ushort sid, ulong iova, Span<byte> readInto, ReadOnlySpan<byte> writeFrom, bool write)
+    {
+        int length = write ? writeFrom.Length : readInto.Length;
+        // Translate every page first: a transfer that faults anywhere moves nothing.
+        Span<(ulong Phys, int Len)> pieces = stackalloc (ulong, int)[Math.Min(64, (length >> 12) + 2)];
+        int n = 0;
+        for (int done = 0; done < length;)
+        {
+            ulong a = iova + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(length - done), 4096 - (a & 0xFFF));
+            if (!Translate(sid, a, write, out ulong pa))
+            {
+                BlockedBytes += length;
+                return false;
+            }
+            if (n == pieces.Length) return DmaSlow(sid, iova, readInto, writeFrom, write);
+            pieces[n++] = (pa, chunk);
+            done += chunk;
+        }
+        int off = 0;
+        for (int i = 0; i < n; i++)
+        {
+            var (pa, len) = pieces[i];
+            bool ok = write ? _memory.Write(pa, writeFrom.Slice(off, len)) : _memory.Read(pa, readInto.Slice(off, len));
+            if (!ok) return false;
+            if (write) DmaWritten?.Invoke(sid, pa, len);
+            off += len;
+        }
+        return true;
+    }
+
+    private bool DmaSlow(ushort sid, ulong iova, Span<byte> readInto, ReadOnlySpan<byte> writeFrom, bool write)
+    {
+        int length = write ? writeFrom.Length : readInto.Length;
+        for (int done = 0; done < length;)
+        {
+            ulong a = iova + (ulong)done;
+            int chunk = (int)Math.Min((ulong)(length - done), 4096 - (a & 0xFFF));
+            if (!Translate(sid, a, write, out ulong pa)) return false;
+            bool ok = write ? _memory.Write(pa, writeFrom.Slice(done, chunk)) : _memory.Read(pa, readInto.Slice(done, chunk));
+            if (!ok) return false;
+            if (write) DmaWritten?.Invoke(sid, pa, chunk);
+            done += chunk;
+        }
+        return true;
+    }
+
+    /// <summary>Translates one access; records a fault and returns false when it is not allowed.</summary>
+    public bool Translate(ushort sid, ulong iova, bool write, out ulong phys)
+    {
+        phys = iova;
+        if (!TranslationEnabled) return true;   // DMA remapping off: addresses are physical
+        if (!LookupContext(sid, out var ctx, out Fault cf)) return RecordFault(sid, iova, write, cf);
+        if (ctx.PassThrough) return true;
+        ulong page = iova >> 12;
+        if (_iotlb.TryGetValue((ctx.Domain, page), out var hit))
+        {
+            IotlbHits++;
+            if (write ? !hit.Write : !hit.Read) return RecordFault(sid, iova, write, write ? Fault.WriteDenied : Fault.ReadDenied);
+            phys = hit.Phys | (iova & 0xFFF);
+            return true;
+        }
+        IotlbMisses++;
+        int width = ctx.Levels == 4 ? 48 : 39;
+        if ((iova >> width) != 0) return RecordFault(sid, iova, write, Fault.BeyondAddressWidth);
+        ulong table = ctx.Root;
+        bool r = true, w = true;
+        for (int level = ctx.Levels; level >= 1; level--)
+        {
+            int shift = 12 + 9 * (level - 1);
+            ulong entryAddr = table + ((iova >> shift) & 511) * 8;
+            if (!ReadU64(entryAddr, out ulong e)) return RecordFault(sid, iova, write, Fault.PageTableUnreadable);
+            bool er = (e & 1) != 0, ew = (e & 2) != 0;
+            if (!er && !ew) return RecordFault(sid, iova, write, write ? Fault.WriteDenied : Fault.ReadDenied);
+            r &= er;
+            w &= ew;
+            bool large = level is 2 or 3 && (e & 0x80) != 0;
+            if (level == 1 || large)
+            {
+                ulong mask = (1UL << shift) - 1;
+                ulong frame = e & 0x000F_FFFF_FFFF_F000 & ~mask;
+                ulong pa = frame | (iova & mask);
+                _iotlb[(ctx.Domain, page)] = (pa & ~0xFFFUL, r, w, shift);
+                if (write ? !w : !r) return RecordFault(sid, iova, write, write ? Fault.WriteDenied : Fault.ReadDenied);
+                phys = pa;
+                return true;
+            }
+            table = e & 0x000F_FFFF_FFFF_F000;
+        }
+        return RecordFault(sid, iova, write, Fault.PageTableUnreadable);
+    }
+
+    private bool ReadU64(ulong pa, out ulong v)
+    {
+        Span<byte> b = stackalloc byte[8];
+        bool ok = _memory.Read(pa, b);
+        v = BinaryPrimitives.ReadUInt64LittleEndian(b);
+        return ok;
+    }
+
+    private bool LookupContext(ushort sid, out (bool Present, ushort Domain, ulong Root, int Levels, bool PassThrough) ctx, out Fault fault)
+    {
+        fault = 0;
+        if (_contexts.TryGetValue(sid, out ctx)) return ctx.Present || Fail(out fault, Fault.ContextNotPresent);
+        ctx = default;
+        if (!ReadU64(_rootTable + (ulong)(sid >> 8) * 16, out ulong root)) return Fail(out fault, Fault.RootUnreadable);
+        if ((root & 1) == 0) return Fail(out fault, Fault.RootNotPresent);
+        ulong ctxAddr = (root & 0x000F_FFFF_FFFF_F000) + (ulong)(sid & 0xFF) * 16;
+        if (!ReadU64(ctxAddr, out ulong lo) || !ReadU64(ctxAddr + 8, out ulong hi)) return Fail(out fault, Fault.ContextUnreadable);
+        if ((lo & 1) == 0) return Fail(out fault, Fault.ContextNotPresent);
+        int tt = (int)((lo >> 2) & 3);
+        int aw = (int)(hi & 7);
+        if (tt == 1 || tt == 3 || (tt == 0 && aw is not (1 or 2))) return Fail(out fault, Fault.ContextInvalid);
+        ctx = (true, (ushort)(hi >> 8), lo & 0x000F_FFFF_FFFF_F000, aw == 2 ? 4 : 3, tt == 2);
+        _contexts[sid] = ctx;   // context cache: valid until a context-cache invalidation
+        return true;
+    }
+
+    private static bool Fail(out Fault f, Fault v)
+    {
+        f = v;
+        return false;
+    }
+
+    private bool RecordFault(ushort sid, ulong iova, bool write, Fault reason)
+    {
+        FaultCount++;
+        if ((_fsts & 0x2) != 0)
+        {
+            _fsts |= 0x1;                        // PFO: the one record is still pending
+            return false;
+        }
+        _frcdLow = iova & ~0xFFFUL;
+        _frcdHigh = sid | ((ulong)reason << 32) | (write ? 0 : 1UL << 62) | (1UL << 63);
+        _fsts |= 0x2;                            // PPF, FRI = 0
+        _fectl |= 0x4000_0000;                   // IP: a fault event is pending (no interrupt is delivered)
+        return false;
+    }
+
+    // ---- registers ----
+
+    public ulong ReadMmio(ulong offset, int size)
+    {
+        ulong v = offset switch
+        {
+            0x00 => Version,
+            0x08 => Capability,
+            0x10 => ExtCapability,
+            0x1C => _gsts,
+            0x20 => _rtaddr,
+            0x28 => _ccmd,
+            0x34 => _fsts,
+            0x38 => _fectl,
+            0xF0 => _iva,
+            0xF8 => _iotlbReg,
+            FaultRecordOffset => _frcdLow,
+            FaultRecordOffset + 8 => _frcdHigh,
+            _ => 0,
+        };
+        if (offset == 0x0C || offset == 0x14 || offset == 0x24 || offset == 0x2C || offset == 0xFC || offset == FaultRecordOffset + 12
+            || offset == FaultRecordOffset + 4)
+            v = ReadMmio(offset - 4, 8) >> 32;   // upper halves of 64-bit registers
+        return size == 8 ? v : v & ((1UL << (8 * size)) - 1);
+    }
+
+    public void WriteMmio(ulong offset, int size, ulong value)
+    {
+        switch (offset)
+        {
+            case 0x18: Command((uint)value); break;
+            case 0x20: _rtaddr = size == 8 ? value : (_rtaddr & ~0xFFFF_FFFFUL) | (uint)value; break;
+            case 0x24: _rtaddr = (_rtaddr & 0xFFFF_FFFF) | (value << 32); break;
+            case 0x28: ContextCommand(size == 8 ? value : (_ccmd & ~0xFFFF_FFFFUL) | (uint)value, size == 8); break;
+            case 0x2C: ContextCommand((_ccmd & 0xFFFF_FFFF) | (value << 32), true); break;
+            case 0x34: _fsts &= ~((uint)value & 0x3); break;                       // RW1C: PFO, PPF
+            case 0x38: _fectl = (uint)value & 0x8000_0000 | (_fectl & 0x4000_0000); break;
+            case 0xF0: _iva = size == 8 ? value : (_iva & ~0xFFFF_FFFFUL) | (uint)value; break;
+            case 0xF4: _iva = (_iva & 0xFFFF_FFFF) | (value << 32); break;
+            case 0xF8: IotlbCommand(size == 8 ? value : (_iotlbReg & ~0xFFFF_FFFFUL) | (uint)value, size == 8); break;
+            case 0xFC: IotlbCommand((_iotlbReg & 0xFFFF_FFFF) | (value << 32), true); break;
+            case FaultRecordOffset + 8:
+            case FaultRecordOffset + 12:
+                bool clear = offset == FaultRecordOffset + 12 ? (value & 0x8000_0000) != 0 : size == 8 && (value >> 63) != 0;
+                if (clear)
+                {
+                    _frcdHigh &= ~(1UL << 63);
+                    _fsts &= ~0x2u;
+                }
+                break;
+        }
+    }
+
+    private void Command(uint cmd)
+    {
+        // One-shot: SRTP latches RTADDR (and drops cached contexts); TE is persistent.
+        if ((cmd & GcmdSrtp) != 0)
+        {
+            _rootTable = _rtaddr & 0x000F_FFFF_FFFF_F000;
+            _contexts.Clear();
+            _iotlb.Clear();
+            _gsts |= GcmdSrtp;
+        }
+        if ((cmd & GcmdTe) != 0) _gsts |= GcmdTe; else _gsts &= ~GcmdTe;
+    }
+
+    private void ContextCommand(ulong v, bool complete)
+    {
+        _ccmd = v;
+        if (!complete || (v >> 63) == 0) return;
+        int granularity = (int)((v >> 61) & 3);
+        ushort did = (ushort)v, sid = (ushort)(v >> 16);
+        if (granularity == 3) _contexts.Remove(sid);
+        else if (granularity == 2)
+        {
+            foreach (var k in _contexts.Where(c => c.Value.Domain == did).Select(c => c.Key).ToList()) _contexts.Remove(k);
+        }
+        else _contexts.Clear();
+        _ccmd = (v & ~(1UL << 63)) | ((ulong)(granularity == 0 ? 1 : granularity) << 59);   // ICC cleared, CAIG reported
+    }
+
+    private void IotlbCommand(ulong v, bool complete)
+    {
+        _iotlbReg = v;
+        if (!complete || (v >> 63) == 0) return;
+        int granularity = (int)((v >> 60) & 3);
+        ushort did = (ushort)(v >> 32);
+        if (granularity == 3)
+        {
+            // Page-selective: IVA holds the address and the address mask (2^AM pages).
+            int am = (int)(_iva & 0x3F);
+            ulong first = (_iva >> 12) & ~((1UL << am) - 1);
+            foreach (var k in _iotlb.Keys.Where(k => k.Domain == did && k.Page >= first && k.Page < first + (1UL << am)).ToList())
+                _iotlb.Remove(k);
+        }
+        else if (granularity == 2)
+        {
+            foreach (var k in _iotlb.Keys.Where(k => k.Domain == did).ToList()) _iotlb.Remove(k);
+        }
+        else _iotlb.Clear();
+        _iotlbReg = (v & ~(1UL << 63)) | ((ulong)(granularity == 0 ? 1 : granularity) << 57);  // IVT cleared, IAIG
+    }
+
+    /// <summary>Status for the monitor/tests: cached translations.</summary>
+    public int IotlbEntries => _iotlb.Count;
+}

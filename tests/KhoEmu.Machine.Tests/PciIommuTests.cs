@@ -1,0 +1,186 @@
+using System.Buffers.Binary;
+using KhoEmu.Devices.Iommu;
+using KhoEmu.Devices.Pci;
+using NUnit.Framework;
+
+namespace KhoEmu.Machine.Tests;
+
+/// <summary>PCI configuration, the VT-d model and the DMA devices, driven from the host as a guest driver would.</summary>
+public sealed class PciIommuTests
+{
+    private const ulong Root = 0x10_0000, Context = 0x10_1000, Pml4 = 0x10_2000, Pdpt = 0x10_3000, Pd = 0x10_4000, Pt = 0x10_5000;
+    private const ulong Iova = 0x0800_0000, RamA = 0x20_0000, RamB = 0x20_1000, RamC = 0x20_2000;
+    private const ulong EduBar = 0xC000_0000, EngineBar = 0xC010_0000;
+
+    private static PcMachine NewMachine() => new(new MachineConfig());
+
+    private static uint Config(PcMachine m, int dev, int reg)
+    {
+        m.Ports.Write(0xCF8, 4, 0x8000_0000u | (uint)(dev << 11) | (uint)reg);
+        return m.Ports.Read(0xCFC, 4);
+    }
+
+    private static void SetConfig(PcMachine m, int dev, int reg, uint value)
+    {
+        m.Ports.Write(0xCF8, 4, 0x8000_0000u | (uint)(dev << 11) | (uint)reg);
+        m.Ports.Write(0xCFC, 4, value);
+    }
+
+    private static void W64(PcMachine m, ulong pa, ulong v)
+    {
+        var b = new byte[8];
+        BinaryPrimitives.WriteUInt64LittleEndian(b, v);
+        m.Memory.Write(pa, b);
+    }
+
+    private static ulong R64(PcMachine m, ulong pa)
+    {
+        var b = new byte[8];
+        m.Memory.Read(pa, b);
+        return BinaryPrimitives.ReadUInt64LittleEndian(b);
+    }
+
+    /// <summary>Places the BARs, enables memory and bus mastering, builds 4-level tables: IOVA+0 → A (RW), +1 page → B (read-only), +2 → C (RW).</summary>
+    private static void Setup(PcMachine m)
+    {
+        SetConfig(m, 1, 0x10, (uint)EduBar);
+        SetConfig(m, 1, 0x04, 0x6);
+        SetConfig(m, 2, 0x10, (uint)EngineBar);
+        SetConfig(m, 2, 0x04, 0x6);
+        foreach (ushort sid in new ushort[] { 1 << 3, 2 << 3 })
+        {
+            W64(m, Context + (ulong)(sid & 0xFF) * 16, Pml4 | 1);             // present, translate
+            W64(m, Context + (ulong)(sid & 0xFF) * 16 + 8, 2 | (1UL << 8));   // AW 48-bit (4 levels), domain 1
+        }
+        W64(m, Root, Context | 1);
+        W64(m, Pml4, Pdpt | 3);
+        W64(m, Pdpt + ((Iova >> 30) & 511) * 8, Pd | 3);
+        W64(m, Pd + ((Iova >> 21) & 511) * 8, Pt | 3);
+        W64(m, Pt + 0 * 8, RamA | 3);
+        W64(m, Pt + 1 * 8, RamB | 1);
+        W64(m, Pt + 2 * 8, RamC | 3);
+        var mmio = m.Memory.Mmio;
+        mmio.Write(IntelIommu.DefaultBase + 0x20, 8, Root);
+        mmio.Write(IntelIommu.DefaultBase + 0x18, 4, IntelIommu.GcmdSrtp);
+        mmio.Write(IntelIommu.DefaultBase + 0x18, 4, IntelIommu.GcmdTe);
+    }
+
+    private static void EduDma(PcMachine m, ulong src, ulong dst, ulong count, bool toRam)
+    {
+        var mmio = m.Memory.Mmio;
+        mmio.Write(EduBar + 0x80, 8, src);
+        mmio.Write(EduBar + 0x88, 8, dst);
+        mmio.Write(EduBar + 0x90, 8, count);
+        mmio.Write(EduBar + 0x98, 8, toRam ? 3UL : 1UL);
+        m.Clock.AdvanceTo(m.Clock.Now + EduDevice.DmaDelay);
+    }
+
+    [Test]
+    public void BusEnumeratesThroughPortsAndEcam()
+    {
+        using var m = NewMachine();
+        Assert.That(Config(m, 0, 0), Is.EqualTo(0x29C0_8086u), "host bridge");
+        Assert.That(Config(m, 1, 0), Is.EqualTo(0x11E8_1234u), "edu");
+        Assert.That(Config(m, 2, 0), Is.EqualTo(0x0D4A_4B45u), "dma engine");
+        Assert.That(Config(m, 9, 0), Is.EqualTo(0xFFFF_FFFFu), "empty slot");
+        Assert.That(m.Memory.Mmio.Read(PciBus.EcamBase + (1UL << 15), 4), Is.EqualTo(0x11E8_1234UL));
+        Assert.That(Config(m, 1, 0x08) >> 8, Is.EqualTo(0x00FF_0000u >> 0 & 0xFFFFFF), "class code");
+    }
+
+    [Test]
+    public void BarSizingAndPlacement()
+    {
+        using var m = NewMachine();
+        SetConfig(m, 1, 0x10, 0xFFFF_FFFF);
+        Assert.That(Config(m, 1, 0x10), Is.EqualTo(0xFFF0_0000u), "1 MiB BAR");
+        SetConfig(m, 1, 0x10, (uint)EduBar);
+        Assert.That(m.Memory.Mmio.IsClaimed(EduBar), Is.False, "memory decoding still off");
+        SetConfig(m, 1, 0x04, 0x2);
+        Assert.That(m.Memory.Mmio.Read(EduBar, 4), Is.EqualTo(0x010000EDUL));
+        m.Memory.Mmio.Write(EduBar + 4, 4, 0x1234_5678);
+        Assert.That(m.Memory.Mmio.Read(EduBar + 4, 4), Is.EqualTo(0xEDCB_A987UL), "liveness inverts");
+        SetConfig(m, 1, 0x10, 0xD000_0000);
+        Assert.That(m.Memory.Mmio.IsClaimed(EduBar), Is.False, "moved");
+        Assert.That(m.Memory.Mmio.Read(0xD000_0000, 4), Is.EqualTo(0x010000EDUL));
+    }
+
+    [Test]
+    public void EduDmaRoundTripThroughTheIommu()
+    {
+        using var m = NewMachine();
+        Setup(m);
+        var pattern = Enumerable.Range(0, 4096).Select(i => (byte)(i * 7 + 3)).ToArray();
+        m.Memory.Write(RamA, pattern);
+        EduDma(m, Iova, EduDevice.BufferAddress, 4096, toRam: false);
+        EduDma(m, EduDevice.BufferAddress, Iova + 0x2000, 4096, toRam: true);
+        var back = new byte[4096];
+        m.Memory.Read(RamC, back);
+        Assert.That(back, Is.EqualTo(pattern));
+        Assert.That(m.Edu.DmaTransfers, Is.EqualTo(2));
+        Assert.That(m.Iommu.FaultCount, Is.Zero);
+    }
+
+    [TestCase(Iova + 0x1000, 5, Description = "read-only page")]
+    [TestCase(Iova + 0x10_0000, 5, Description = "unmapped IOVA")]
+    public void BlockedDmaRecordsAFaultAndWritesNothing(ulong target, int reason)
+    {
+        using var m = NewMachine();
+        Setup(m);
+        var before = new byte[4096];
+        m.Memory.Read(RamB, before);
+        m.Memory.Write(RamA, Enumerable.Repeat((byte)0x5A, 4096).ToArray());
+        EduDma(m, Iova, EduDevice.BufferAddress, 4096, toRam: false);
+        EduDma(m, EduDevice.BufferAddress, target, 4096, toRam: true);
+        var after = new byte[4096];
+        m.Memory.Read(RamB, after);
+        Assert.That(after, Is.EqualTo(before), "nothing written");
+        Assert.That(m.Edu.DmaFailures, Is.EqualTo(1));
+        var mmio = m.Memory.Mmio;
+        Assert.That(mmio.Read(IntelIommu.DefaultBase + 0x34, 4) & 2, Is.EqualTo(2UL), "FSTS.PPF");
+        ulong hi = mmio.Read(IntelIommu.DefaultBase + IntelIommu.FaultRecordOffset + 8, 8);
+        Assert.That(mmio.Read(IntelIommu.DefaultBase + IntelIommu.FaultRecordOffset, 8), Is.EqualTo(target & ~0xFFFUL));
+        Assert.That(hi >> 63, Is.EqualTo(1UL), "F");
+        Assert.That((hi >> 32) & 0xFF, Is.EqualTo((ulong)reason));
+        Assert.That(hi & 0xFFFF, Is.EqualTo(1UL << 3), "source id of edu (00:01.0)");
+        Assert.That((hi >> 62) & 1, Is.Zero, "a write");
+        mmio.Write(IntelIommu.DefaultBase + IntelIommu.FaultRecordOffset + 12, 4, 0x8000_0000);
+        Assert.That(mmio.Read(IntelIommu.DefaultBase + 0x34, 4) & 2, Is.Zero, "cleared");
+    }
+
+    [Test]
+    public void IotlbKeepsAStaleTranslationUntilInvalidated()
+    {
+        using var m = NewMachine();
+        Setup(m);
+        Assert.That(m.Iommu.Translate(1 << 3, Iova, false, out ulong pa) && pa == RamA);
+        W64(m, Pt, RamC | 3);                                              // remap without telling the IOMMU
+        Assert.That(m.Iommu.Translate(1 << 3, Iova, false, out pa) && pa == RamA, "cached, as hardware would");
+        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0xF0, 8, Iova);       // IVA: address, AM 0
+        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0xF8, 8, (1UL << 63) | (3UL << 60) | (1UL << 32)); // page-selective, DID 1
+        Assert.That(m.Memory.Mmio.Read(IntelIommu.DefaultBase + 0xF8, 8) >> 63, Is.Zero, "IVT cleared when done");
+        Assert.That(m.Iommu.Translate(1 << 3, Iova, false, out pa) && pa == RamC);
+        Assert.That(m.Iommu.IotlbHits, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public void DmaEngineWritesAContinuousRingAndCountsFaults()
+    {
+        using var m = NewMachine();
+        Setup(m);
+        var mmio = m.Memory.Mmio;
+        mmio.Write(EngineBar + 0x08, 8, Iova);
+        mmio.Write(EngineBar + 0x10, 4, 16);
+        mmio.Write(EngineBar + 0x14, 4, 20_000);
+        mmio.Write(EngineBar + 0x18, 4, 1);
+        m.Clock.AdvanceTo(m.Clock.Now + 20_000 * 10);
+        Assert.That(mmio.Read(EngineBar + 0x28, 8), Is.EqualTo(10UL), "ten records in ten periods");
+        for (ulong i = 0; i < 10; i++) Assert.That(R64(m, RamA + i * 16), Is.EqualTo(i), $"sequence at slot {i}");
+        W64(m, Pt, 0);                                                     // unmap the ring and invalidate globally
+        mmio.Write(IntelIommu.DefaultBase + 0xF8, 8, (1UL << 63) | (1UL << 60));
+        m.Clock.AdvanceTo(m.Clock.Now + 20_000 * 3);
+        Assert.That(mmio.Read(EngineBar + 0x30, 8), Is.EqualTo(3UL), "faulted writes");
+        Assert.That(m.Iommu.FaultCount, Is.EqualTo(3));
+        mmio.Write(EngineBar + 0x18, 4, 0);
+        Assert.That(m.DmaEngine.Running, Is.False);
+    }
+}
