@@ -25,6 +25,8 @@ public static class Scenarios
     [
         new("boot", "kernel self-tests: memory map, page allocator, heap, statics, SSE, timer interrupts, page faults, ring-3 init",
             512UL << 20, 2_000_000_000),
+        new("devices", "PCI enumeration, the VT-d driver, edu DMA through the IOMMU and its isolation, the continuous DMA engine",
+            512UL << 20, 2_000_000_000),
         new("kexec-memfd", "memfds in two live-update sessions survive a kexec: contents, size, position, tokens, liveupdate-number",
             512UL << 20, 4_000_000_000),
         new("handover-faults", "injected handover faults (failing freeze, unknown compatible, duplicate token, corrupt FDT, truncated map, scratch): no panic, broken items reported, intact ones restored, nothing lost",

@@ -23,7 +23,7 @@ public static unsafe class Program
         if (Cmdline.Has("scenario", "luo-selftests")) return LuoSelftests.Run();
         if (Cmdline.Has("scenario", "handover-faults")) return HandoverFaults.Run();
         if (Cmdline.Has("scenario", "blackout")) return Blackout.Run();
-        if (Cmdline.HasKey("scenario") && !Cmdline.Has("scenario", "boot"))   // "boot" is the kernel's own scenario
+        if (Cmdline.HasKey("scenario") && !Cmdline.Has("scenario", "boot") && !Cmdline.Has("scenario", "devices"))   // the kernel's own
         {
             Ktap.Plan(1);
             Ktap.Check(false, "scenario", "unknown scenario name");

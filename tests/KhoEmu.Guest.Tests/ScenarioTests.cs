@@ -45,6 +45,16 @@ public sealed class ScenarioTests
         Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
     }
 
+    [Test]
+    public void DevicesScenarioPassesOnKhoEmu()
+    {
+        var r = Scenarios.Run(Scenarios.Find("devices")!);
+        Assert.That(r.Report.Problems, Is.Empty, r.Serial);
+        Assert.That(r.Report.Tests.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Reason}"), Is.Empty, r.Serial);
+        Assert.That(r.Report.Skipped, Is.Zero, "KhoEmu has the DMA engine");
+        Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
+    }
+
     [TestCase("luo-selftests", 35)]
     [TestCase("handover-faults", 29)]
     public void LiveUpdateScenarioPassesOnKhoEmu(string name, int checks)

@@ -69,9 +69,9 @@ public sealed class EduDevice : PciFunction, IMmioDevice
             case 0x20: _status = (_status & 1) | ((uint)value & 0x80); break;
             case 0x60: Raise((uint)value); break;
             case 0x64: _irqStatus &= ~(uint)value; break;
-            case 0x80: _dmaSrc = value; break;
-            case 0x88: _dmaDst = value; break;
-            case 0x90: _dmaCount = value; break;
+            case 0x80: if ((_dmaCmd & 1) == 0) _dmaSrc = size == 8 ? value : (uint)value; break;   // ignored while running, as QEMU
+            case 0x88: if ((_dmaCmd & 1) == 0) _dmaDst = size == 8 ? value : (uint)value; break;
+            case 0x90: if ((_dmaCmd & 1) == 0) _dmaCount = size == 8 ? value : (uint)value; break;
             case 0x98:
                 if ((_dmaCmd & 1) != 0) break;               // a transfer is in flight
                 _dmaCmd = value;

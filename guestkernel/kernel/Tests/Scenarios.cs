@@ -8,7 +8,7 @@ namespace KhoEmu.Kernel.Tests;
 public static class Scenarios
 {
     /// <summary>Kernel self-test scenarios run here; every other scenario is driven by init in ring 3.</summary>
-    public static bool IsKernelScenario => BootInfo.ArgumentEquals("scenario", "boot");
+    public static bool IsKernelScenario => BootInfo.ArgumentEquals("scenario", "boot") || BootInfo.ArgumentEquals("scenario", "devices");
 
-    public static bool Run() => BootTests.Run();
+    public static bool Run() => BootInfo.ArgumentEquals("scenario", "devices") ? DeviceTests.Run() : BootTests.Run();
 }
