@@ -184,3 +184,45 @@ public sealed class PciIommuTests
         Assert.That(m.DmaEngine.Running, Is.False);
     }
 }
+
+/// <summary>Whatever a guest writes to the PCI, IOMMU and device registers, the host keeps running.</summary>
+public sealed class DeviceRegisterFuzzTests
+{
+    [Test]
+    public void RandomRegisterTrafficNeverThrows()
+    {
+        using var m = new PcMachine(new MachineConfig());
+        var rng = new Random(20261123);
+        var mmio = m.Memory.Mmio;
+        ulong[] bases = [IntelIommu.DefaultBase, 0xC000_0000, 0xC010_0000, PciBus.EcamBase];
+        for (int i = 0; i < 200_000; i++)
+        {
+            int size = 1 << rng.Next(4);
+            ulong value = (ulong)rng.NextInt64() ^ ((ulong)rng.NextInt64() << 32);
+            switch (rng.Next(5))
+            {
+                case 0:
+                    m.Ports.Write(0xCF8, 4, 0x8000_0000u | (uint)rng.Next(1 << 16) << 8 | (uint)(rng.Next(64) * 4));
+                    m.Ports.Write((ushort)(0xCFC + rng.Next(4)), Math.Min(size, 4), (uint)value);
+                    break;
+                case 1:
+                    ulong b = bases[rng.Next(bases.Length)];
+                    ulong off = (ulong)rng.Next(0x300) & ~(ulong)(size - 1);
+                    if (mmio.IsClaimed(b + off)) mmio.Write(b + off, size, value);
+                    break;
+                case 2:
+                    b = bases[rng.Next(bases.Length)];
+                    off = (ulong)rng.Next(0x300) & ~(ulong)(size - 1);
+                    if (mmio.IsClaimed(b + off)) mmio.Read(b + off, size);
+                    break;
+                case 3:
+                    m.Clock.AdvanceTo(m.Clock.Now + (ulong)rng.Next(100_000));
+                    break;
+                default:
+                    m.Memory.Write((ulong)rng.Next(0, 64 << 20) & ~7UL, BitConverter.GetBytes(value));
+                    break;
+            }
+        }
+        Assert.Pass($"{m.Iommu.FaultCount} DMA faults recorded, {m.Pci.Conflicts.Count} BAR conflicts refused");
+    }
+}
