@@ -27,6 +27,8 @@ public static class Scenarios
             512UL << 20, 2_000_000_000),
         new("devices", "PCI enumeration, the VT-d driver, edu DMA through the IOMMU and its isolation, the continuous DMA engine",
             512UL << 20, 2_000_000_000),
+        new("vfio-dma", "ring 3 drives the DMA engine and edu through iommufd and vfio: DMA into memfds, isolation outside the mapped range",
+            512UL << 20, 2_000_000_000),
         new("kexec-memfd", "memfds in two live-update sessions survive a kexec: contents, size, position, tokens, liveupdate-number",
             512UL << 20, 4_000_000_000),
         new("handover-faults", "injected handover faults (failing freeze, unknown compatible, duplicate token, corrupt FDT, truncated map, scratch): no panic, broken items reported, intact ones restored, nothing lost",

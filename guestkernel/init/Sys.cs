@@ -149,6 +149,17 @@ public static class Ktap
         return ok;
     }
 
+    public static void Skip(string name, string reason)
+    {
+        Number++;
+        Out.Str("ok ");
+        Out.Dec(Number);
+        Out.Str(" ");
+        Out.Str(name);
+        Out.Str(" # SKIP ");
+        Out.Line(reason);
+    }
+
     public static void Note(string s)
     {
         Out.Str("# ");

@@ -55,6 +55,7 @@ public sealed class ScenarioTests
         Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
     }
 
+    [TestCase("vfio-dma", 8)]
     [TestCase("luo-selftests", 35)]
     [TestCase("handover-faults", 29)]
     public void LiveUpdateScenarioPassesOnKhoEmu(string name, int checks)
@@ -64,7 +65,7 @@ public sealed class ScenarioTests
         Assert.That(r.Report.Tests.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Reason}"), Is.Empty, r.Serial);
         Assert.That(r.Report.Tests, Has.Count.EqualTo(checks));
         Assert.That(r.Oracle.Violations, Is.Empty);
-        Assert.That(r.Oracle.Handovers, Is.GreaterThan(0));
+        if (name != "vfio-dma") Assert.That(r.Oracle.Handovers, Is.GreaterThan(0));
         Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
     }
 

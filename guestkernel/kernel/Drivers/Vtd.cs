@@ -83,6 +83,19 @@ public static unsafe class Vtd
         return top;
     }
 
+    /// <summary>Points the device's context entry at an existing domain's table (iommufd attach).</summary>
+    public static void AttachTable(ushort sourceId, ushort domain, ulong top)
+    {
+        var ctx = (ulong*)Phys.ToVirt(ContextTable) + (sourceId & 0xFF) * 2;
+        ctx[0] = 0;
+        W64(Ccmd, (1UL << 63) | (3UL << 61) | ((ulong)sourceId << 16) | domain);
+        for (int i = 0; i < 1_000_000 && (R64(Ccmd) >> 63) != 0; i++) { }
+        ctx[1] = (Levels == 4 ? 2UL : 1UL) | ((ulong)domain << 8);
+        ctx[0] = top | 1;
+        W64(Ccmd, (1UL << 63) | (3UL << 61) | ((ulong)sourceId << 16) | domain);
+        for (int i = 0; i < 1_000_000 && (R64(Ccmd) >> 63) != 0; i++) { }
+    }
+
     /// <summary>Maps one 4 KiB page; returns false when a table could not be allocated.</summary>
     public static bool Map(ulong top, ulong iova, ulong phys, bool writable)
     {

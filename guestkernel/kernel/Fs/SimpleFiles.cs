@@ -79,6 +79,9 @@ public static unsafe class Vfs
     {
         if (PathIs(path, "/dev/liveupdate")) return Luo.LiveUpdateDevice.Open();
         if (PathIs(path, "/dev/console")) return FdTable.Install(new ConsoleFile());
+        if (PathIs(path, "/dev/iommu")) return Vfio.IommufdFile.Open();
+        if (PathIs(path, "/dev/vfio/devices/vfio0")) return Vfio.VfioDeviceFile.Open(0);
+        if (PathIs(path, "/dev/vfio/devices/vfio1")) return Vfio.VfioDeviceFile.Open(1);
         if (PathIs(path, "/sys/kernel/debug/kho/fault")) return FdTable.Install(new Luo.ControlFile(fault: true));
         if (PathIs(path, "/sys/kernel/liveupdate/number")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Number));
         if (PathIs(path, "/sys/kernel/debug/kho/unrestored")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Unrestored));

@@ -9,7 +9,7 @@ namespace KhoEmu.Kernel.Proc;
 public static unsafe class Syscalls
 {
     public const long Read = 0, Write = 1, Open = 2, Close = 3, Lseek = 8, Ioctl = 16, Getpid = 39, Exit = 60,
-        Ftruncate = 77, Reboot = 169, ExitGroup = 231, Openat = 257, MemfdCreate = 319, KexecFileLoad = 320;
+        Ftruncate = 77, Pread64 = 17, Pwrite64 = 18, Reboot = 169, ExitGroup = 231, Openat = 257, MemfdCreate = 319, KexecFileLoad = 320;
     public const uint RebootMagic1 = 0xFEE1_DEAD, RebootMagic2 = 672274793, CmdKexec = 0x4558_4543, CmdPowerOff = 0x4321_FEDC;
 
     public static TrapFrame* Dispatch(TrapFrame* f)
@@ -31,6 +31,11 @@ public static unsafe class Syscalls
             case Lseek: result = FdTable.Get((long)a0) is { } sf ? sf.Seek((long)a1, (int)a2) : -Errno.EBADF; break;
             case Ioctl: result = FdTable.Get((long)a0) is { } io ? io.Ioctl((uint)a1, a2) : -Errno.EBADF; break;
             case Ftruncate: result = FdTable.Get((long)a0) is { } tf ? ((long)a1 < 0 ? -Errno.EINVAL : tf.Truncate(a1)) : -Errno.EBADF; break;
+            case Pread64:
+            case Pwrite64:
+                result = FdTable.Get((long)a0) is Vfio.VfioDeviceFile vf ? vf.Access(a1, a2, a3, f->Rax == Pwrite64)
+                    : FdTable.Get((long)a0) == null ? -Errno.EBADF : -Errno.ESPIPE;
+                break;
             case Getpid: result = 1; break;
             case MemfdCreate: result = DoMemfdCreate(a0, a1); break;
             case KexecFileLoad: result = DoKexecFileLoad((long)a0, (long)a1, a2, a3, f->R8); break;
