@@ -114,7 +114,8 @@ public static class Program
             if (r.Oracle.Handovers > 0)
             {
                 Console.WriteLine($"# kho oracle: {r.Oracle.Handovers} handover(s), {r.Oracle.PreservedBlocks} preserved blocks "
-                    + $"({r.Oracle.PreservedBytes / 1024} KiB), {r.Oracle.RestoredBlocks} restored unchanged, {r.Oracle.Unrestored} left reserved"
+                    + $"({r.Oracle.PreservedBytes / 1024} KiB), {r.Oracle.RestoredBlocks - r.Oracle.DeviceWrittenBlocks} restored unchanged, "
+                    + $"{r.Oracle.DeviceWrittenBlocks} written only by device DMA, {r.Oracle.Unrestored} left reserved"
                     + (r.Oracle.HandoverProblem is { } hp ? $"; handover unreadable: {hp}" : ""));
                 foreach (var v in r.Oracle.Violations)
                 {

@@ -17,7 +17,7 @@ public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapRep
 
 /// <summary>What the host-side KHO oracle saw during a scenario.</summary>
 public sealed record OracleReport(int Handovers, long PreservedBlocks, long PreservedBytes, long RestoredBlocks, long Unrestored,
-    IReadOnlyList<string> Violations, string? HandoverProblem);
+    IReadOnlyList<string> Violations, string? HandoverProblem, long DeviceWrittenBlocks = 0);
 
 public static class Scenarios
 {
@@ -29,6 +29,8 @@ public static class Scenarios
             512UL << 20, 2_000_000_000),
         new("vfio-dma", "ring 3 drives the DMA engine and edu through iommufd and vfio: DMA into memfds, isolation outside the mapped range",
             512UL << 20, 2_000_000_000),
+        new("kexec-vfio-dma", "the DMA engine keeps writing through the IOMMU during a kexec: no gap, no fault; iommufd and vfio survive; edu and isolation before and after",
+            512UL << 20, 4_000_000_000),
         new("kexec-memfd", "memfds in two live-update sessions survive a kexec: contents, size, position, tokens, liveupdate-number",
             512UL << 20, 4_000_000_000),
         new("handover-faults", "injected handover faults (failing freeze, unknown compatible, duplicate token, corrupt FDT, truncated map, scratch): no panic, broken items reported, intact ones restored, nothing lost",
@@ -60,7 +62,7 @@ public static class Scenarios
         string text = Encoding.ASCII.GetString(serial.ToArray());
         var o = machine.KhoOracle;
         var oracle = new OracleReport(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks, o.UnrestoredBlocks,
-            o.Violations.ToList(), o.HandoverProblem);
+            o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks);
         return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
     }
 

@@ -35,6 +35,34 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
     private readonly Dictionary<(ulong Phys, int Order), ulong> _pending = [];
     private readonly HashSet<(ulong Phys, int Order)> _restored = [];
     private readonly List<string> _violations = [];
+    private readonly HashSet<ulong> _dmaPages = [];
+    private bool _afterHandover;
+
+    /// <summary>Preserved blocks a device legitimately wrote by DMA after the jump (exempt from the unchanged check).</summary>
+    public long DeviceWrittenBlocks { get; private set; }
+
+    /// <summary>
+    /// A DMA write that reached memory (the IOMMU reports them). After a handover, devices may only write into
+    /// preserved memory (their rings): a write anywhere else is a violation.
+    /// </summary>
+    public void NoteDeviceWrite(ushort sourceId, ulong phys, int length)
+    {
+        if (!_afterHandover) return;
+        for (ulong page = phys >> 12; page <= (phys + (ulong)length - 1) >> 12; page++)
+        {
+            if (_dmaPages.Add(page) && !IsPreservedPage(page << 12))
+                _violations.Add($"DMA from {sourceId >> 8:x2}:{(sourceId >> 3) & 31:x2}.{sourceId & 7} wrote 0x{page << 12:x} after the jump, outside preserved memory");
+        }
+    }
+
+    private bool IsPreservedPage(ulong phys)
+    {
+        foreach (var (p, order) in _preservedOrder)
+            if (phys >= p && phys < p + (4096UL << order)) return true;
+        return false;
+    }
+
+    private readonly List<(ulong Phys, int Order)> _preservedOrder = [];
 
     public int Handovers { get; private set; }
     public long PreservedBlocks { get; private set; }
@@ -89,6 +117,9 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
         Handovers++;
         _pending.Clear();
         _restored.Clear();
+        _dmaPages.Clear();
+        _preservedOrder.Clear();
+        _afterHandover = true;
         HandoverProblem = null;
         Span<byte> d = stackalloc byte[32];
         if (!memory.Read(descriptor, d)) { HandoverProblem = "descriptor not in RAM"; return; }
@@ -118,6 +149,7 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
                     ulong phys = start + ((ulong)b << (order + 12));
                     ulong size = 4096UL << order;
                     _pending[(phys, order)] = HashBlocks ? Hash(phys, size) : 0;
+                    _preservedOrder.Add((phys, order));
                     PreservedBlocks++;
                     PreservedBytes += (long)size;
                 }
@@ -140,7 +172,10 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
         }
         _restored.Add((phys, order));
         RestoredBlocks++;
-        if (HashBlocks && Hash(phys, 4096UL << order) != hash)
+        bool deviceWritten = false;
+        for (ulong page = phys >> 12; page < (phys >> 12) + (1UL << order) && !deviceWritten; page++) deviceWritten = _dmaPages.Contains(page);
+        if (deviceWritten) DeviceWrittenBlocks++;
+        else if (HashBlocks && Hash(phys, 4096UL << order) != hash)
             _violations.Add($"block 0x{phys:x} (order {order}) changed between the kexec jump and its restore");
     }
 }

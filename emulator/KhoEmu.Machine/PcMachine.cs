@@ -53,6 +53,7 @@ public sealed class PcMachine : IDisposable
         DmaEngine = new DmaEngine(Clock);
         Pci.Plug(2, 0, DmaEngine);
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
+        Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
         if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);

@@ -17,7 +17,7 @@ public static unsafe class Sys
     public const long NrRead = 0, NrWrite = 1, NrOpen = 2, NrClose = 3, NrLseek = 8, NrIoctl = 16, NrGetpid = 39,
         NrFtruncate = 77, NrReboot = 169, NrExitGroup = 231, NrMemfdCreate = 319, NrKexecFileLoad = 320;
     public const long EPERM = 1, ENOENT = 2, EIO = 5, E2BIG = 7, EBADF = 9, EFAULT = 14, EBUSY = 16, EEXIST = 17,
-        EINVAL = 22, ENOSPC = 28, ENOTTY = 25;
+        EINVAL = 22, ENOSPC = 28, ENOTTY = 25, EAGAIN = 11;
 
     public static long Read(long fd, void* buf, long n) => Call(NrRead, fd, (long)buf, n, 0, 0);
     public static long Write(long fd, void* buf, long n) => Call(NrWrite, fd, (long)buf, n, 0, 0);

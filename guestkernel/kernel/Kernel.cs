@@ -53,6 +53,8 @@ public static unsafe class Kernel
         Descriptors.Init();
         KhoEmu.Kernel.Kho.Kho.InitTracking();
         KhoEmu.Kernel.Luo.LiveUpdate.RegisterHandler(new KhoEmu.Kernel.Luo.MemfdHandler());
+        KhoEmu.Kernel.Luo.LiveUpdate.RegisterHandler(new KhoEmu.Kernel.Luo.IommufdHandler());
+        KhoEmu.Kernel.Luo.LiveUpdate.RegisterHandler(new KhoEmu.Kernel.Luo.VfioHandler());
         if (scratchCount > 0)
         {
             KhoEmu.Kernel.Kho.Kho.ReadIncoming(khoDescriptor);

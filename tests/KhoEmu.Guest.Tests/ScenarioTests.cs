@@ -56,6 +56,7 @@ public sealed class ScenarioTests
     }
 
     [TestCase("vfio-dma", 8)]
+    [TestCase("kexec-vfio-dma", 17)]
     [TestCase("luo-selftests", 35)]
     [TestCase("handover-faults", 29)]
     public void LiveUpdateScenarioPassesOnKhoEmu(string name, int checks)

@@ -52,11 +52,15 @@ public static class Pci
         }
     }
 
+    /// <summary>
+    /// Sizes BAR0 and places it, without disturbing a device that is already decoding (a device kept running across
+    /// kexec keeps its BAR; sizing only turns memory decoding off for a moment, never bus mastering, so its DMA goes on).
+    /// </summary>
     private static void AssignBar0(PciDevice d)
     {
         uint cmd = Read(d.Device, 0, 4) & 0xFFFF;
-        Write(d.Device, 0, 4, cmd & ~3u);                  // decoding off while sizing
         uint old = Read(d.Device, 0, 0x10);
+        Write(d.Device, 0, 4, cmd & ~2u);                  // memory decoding off while sizing; bus master untouched
         Write(d.Device, 0, 0x10, 0xFFFF_FFFF);
         uint mask = Read(d.Device, 0, 0x10);
         Write(d.Device, 0, 0x10, old);
@@ -67,12 +71,22 @@ public static class Pci
         }
         ulong size = ~(ulong)(mask & 0xFFFF_FFF0) + 1 & 0xFFFF_FFFF;
         if (size == 0) return;
-        ulong addr = (s_next + size - 1) & ~(size - 1);
-        if (addr + size > WindowEnd) return;
-        s_next = addr + size;
-        Write(d.Device, 0, 0x10, (uint)addr);
-        if ((mask & 6) == 4) Write(d.Device, 0, 0x14, 0);  // 64-bit BAR: upper half
-        Write(d.Device, 0, 4, (cmd & ~0x7u) | 0x6);        // memory + bus master
+        ulong current = old & 0xFFFF_FFF0;
+        ulong addr;
+        if ((cmd & 2) != 0 && current >= WindowBase && current + size <= WindowEnd && (current & (size - 1)) == 0)
+        {
+            addr = current;                                  // keep the running assignment
+            if (addr + size > s_next) s_next = addr + size;
+        }
+        else
+        {
+            addr = (s_next + size - 1) & ~(size - 1);
+            if (addr + size > WindowEnd) return;
+            s_next = addr + size;
+            Write(d.Device, 0, 0x10, (uint)addr);
+            if ((mask & 6) == 4) Write(d.Device, 0, 0x14, 0);
+        }
+        Write(d.Device, 0, 4, (cmd & ~0x7u) | 0x6 | (cmd & 0x4));   // memory + bus master
         d.Bar0 = addr;
         d.Bar0Size = size;
     }

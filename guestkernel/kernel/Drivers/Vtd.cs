@@ -14,7 +14,7 @@ public static unsafe class Vtd
     public const ulong Base = 0xFED9_0000;
     private const uint Ver = 0x00, Cap = 0x08, Gcmd = 0x18, Gsts = 0x1C, Rtaddr = 0x20, Ccmd = 0x28, Fsts = 0x34;
     private const uint Te = 1u << 31, Srtp = 1u << 30;
-    public static bool Present, Enabled;
+    public static bool Present, Enabled, Adopted;
     public static int Levels;
     public static ulong RootTable, ContextTable;
     private static uint s_frcd, s_iotlb;
@@ -39,6 +39,16 @@ public static unsafe class Vtd
         if (Levels == 0) return false;
         s_frcd = (uint)((cap >> 24) & 0x3FF) * 16;
         s_iotlb = (uint)((ExtCapability >> 8) & 0x3FF) * 16;
+        if ((R32(Gsts) & Te) != 0 && KhoEmu.Kernel.Kho.Kho.Incoming)
+        {
+            // Translation is on: a previous kernel handed the IOMMU over with its tables preserved. Adopt them as
+            // they are (no reset, no new root table): devices keep doing DMA through the same mappings.
+            RootTable = R64(Rtaddr) & 0x000F_FFFF_FFFF_F000;
+            ContextTable = ((ulong*)Phys.ToVirt(RootTable))[0] & 0x000F_FFFF_FFFF_F000;
+            Adopted = true;
+            Enabled = true;
+            return true;
+        }
         RootTable = PageAllocator.AllocateLow(1);
         ContextTable = PageAllocator.AllocateLow(1);
         if (RootTable == 0 || ContextTable == 0) return false;
@@ -51,6 +61,32 @@ public static unsafe class Vtd
         for (int i = 0; i < 1_000_000 && (R32(Gsts) & Te) == 0; i++) { }
         Enabled = (R32(Gsts) & Te) != 0;
         return Enabled;
+    }
+
+    /// <summary>Turns translation off (kexec without a preserved iommufd: the next kernel must find a quiet IOMMU).</summary>
+    public static void Disable()
+    {
+        if (!Enabled) return;
+        W32(Gcmd, 0);
+        for (int i = 0; i < 1_000_000 && (R32(Gsts) & Te) != 0; i++) { }
+        Enabled = false;
+    }
+
+    /// <summary>Every page-table page below <paramref name="top"/> (and the top itself), for preservation.</summary>
+    public static int TablePages(ulong top, ulong* into, int max)
+    {
+        int n = 0;
+        Collect(top, Levels, into, max, ref n);
+        return n;
+    }
+
+    private static void Collect(ulong table, int level, ulong* into, int max, ref int n)
+    {
+        if (n < max) into[n++] = table;
+        if (level == 1) return;
+        var e = (ulong*)Phys.ToVirt(table);
+        for (int i = 0; i < 512; i++)
+            if ((e[i] & 3) != 0 && (e[i] & 0x80) == 0) Collect(e[i] & 0x000F_FFFF_FFFF_F000, level - 1, into, max, ref n);
     }
 
     /// <summary>Global context-cache and IOTLB invalidation (register based), waiting for completion.</summary>

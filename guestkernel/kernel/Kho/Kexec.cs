@@ -139,6 +139,13 @@ public static unsafe class Kexec
             var pd = (ulong*)Phys.ToVirt(tables + 0x2000 + i * 0x1000);
             for (ulong j = 0; j < 512; j++) pd[j] = ((i * 512 + j) << 21) | 0x83;
         }
+        if (Drivers.Vtd.Enabled && !Luo.IommufdHandler.AnyPreserved)
+        {
+            // Nothing asked for the IOMMU to survive: quiesce the DMA engine and turn translation off, so the next
+            // kernel starts with a quiet machine.
+            if (Drivers.DmaEngineDriver.Probe()) Drivers.DmaEngineDriver.Stop();
+            Drivers.Vtd.Disable();
+        }
         Oracle.Handover(descriptor);
         Console.Write("kexec: jumping to the new kernel at ");
         Console.WriteHex(s_entry);

@@ -321,6 +321,7 @@ public static unsafe class LiveUpdate
         if (lf.Retrieved) return -Errno.EINVAL;
         if (lf.Problem != null) return -Errno.EIO;
         long r = lf.Handler!.Retrieve(lf.Data, out KFile? f);
+        if (r == -Errno.EAGAIN) return r;  // a dependency (vfio needs its iommufd) is not retrieved yet: try later
         if (r != 0)
         {
             lf.Problem = "its data could not be restored";

@@ -31,6 +31,7 @@ public sealed unsafe class IommufdFile : KFile
     private static ushort s_nextDomain = 16;
     public readonly Ioas?[] Spaces = new Ioas?[8];
     public int Count;
+    public bool Preserved;
 
     public static long Open()
     {
@@ -108,8 +109,8 @@ public sealed unsafe class IommufdFile : KFile
         {
             if (ioas.MapIova[i] != iova || ioas.MapLength[i] != length) continue;
             for (ulong off = 0; off < length; off += Phys.PageSize) Vtd.Unmap(ioas.Top, ioas.Domain, iova + off);
-            var m = ioas.MapFile[i]!;
-            if (--m.References == 0) m.Release();
+            var m = ioas.MapFile[i];                       // null for mappings adopted across kexec
+            if (m != null && --m.References == 0) m.Release();
             for (int k = i; k < ioas.MapCount - 1; k++)
             {
                 ioas.MapIova[k] = ioas.MapIova[k + 1];

@@ -17,6 +17,8 @@ public sealed unsafe class VfioDeviceFile : KFile
     public readonly PciDevice Device;
     public IommufdFile? Iommufd;
     public Ioas? Attached;
+    public bool Preserved;
+    public int Index => _index;
     private static readonly bool[] s_open = new bool[2];
     private readonly int _index;
 
@@ -24,6 +26,17 @@ public sealed unsafe class VfioDeviceFile : KFile
     {
         Device = d;
         _index = index;
+    }
+
+    /// <summary>A device file for a device kept running across kexec (no reset, BAR as it was).</summary>
+    public static VfioDeviceFile? Adopt(int index)
+    {
+        if (index is < 0 or > 1 || s_open[index]) return null;
+        if (Pci.Count == 0) Pci.Enumerate();
+        var d = index == 0 ? Pci.Find(DmaEngineDriver.Vendor, DmaEngineDriver.DeviceId) : Pci.Find(Edu.Vendor, Edu.DeviceId);
+        if (d == null || d.Bar0 == 0) return null;
+        s_open[index] = true;
+        return new VfioDeviceFile(d, index);
     }
 
     public static long Open(int index)
