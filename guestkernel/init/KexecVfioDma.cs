@@ -30,17 +30,6 @@ public static unsafe class KexecVfioDma
 
     private static byte* Buffer() => (byte*)Heap.Allocate(4096);
 
-    private static bool EduCopy(long edu, ulong src, ulong dst)
-    {
-        Vfio.Write(edu, 0x80, src, 4);
-        Vfio.Write(edu, 0x88, dst, 4);
-        Vfio.Write(edu, 0x90, 4096, 4);
-        Vfio.Write(edu, 0x98, dst == 0x40000 ? 1UL : 3UL, 4);
-        for (int spin = 0; spin < 5_000_000; spin++)
-            if ((Vfio.Read(edu, 0x98, 4) & 1) == 0) return true;
-        return false;
-    }
-
     /// <summary>Checks the ring holds the last <see cref="Entries"/> records, each slot k the newest sequence ≡ k.</summary>
     private static bool RingContinuous(long ring, ulong written)
     {
@@ -93,10 +82,10 @@ public static unsafe class KexecVfioDma
             Vfio.Write(engine, 0x18, 1, 4);
         }
 
-        bool copied = EduCopy(edu, EduIova, 0x40000) && EduCopy(edu, 0x40000, EduIova + 4096);
+        bool copied = Vfio.EduCopyPage(edu, EduIova, EduIova + 4096);
         Sys.Lseek(ebuf, 4096, 0);
         Ktap.Check(copied && Pattern.Sum(ebuf, 4096, Buffer(), 4096) == s.EduSum, "edu_dma_round_trip_before_kexec", "copy differs");
-        EduCopy(edu, 0x40000, RoIova);
+        Vfio.EduDma(edu, Vfio.EduBuffer, RoIova, Vfio.EduChunk, toRam: true);
         Sys.Lseek(ro, 0, 0);
         Ktap.Check(Pattern.Sum(ro, 4096, Buffer(), 4096) == s.RoSum, "isolation_before_kexec", "a write to a read-only IOVA got through");
 
@@ -173,10 +162,10 @@ public static unsafe class KexecVfioDma
 
         Sys.Lseek(ebuf, 4096, 0);
         Sys.Write(ebuf, Buffer(), 4096);                              // clear the copy, then copy again
-        bool copied = EduCopy(edu, EduIova, 0x40000) && EduCopy(edu, 0x40000, EduIova + 4096);
+        bool copied = Vfio.EduCopyPage(edu, EduIova, EduIova + 4096);
         Sys.Lseek(ebuf, 4096, 0);
         Ktap.Check(copied && Pattern.Sum(ebuf, 4096, Buffer(), 4096) == s.EduSum, "edu_dma_round_trip_after_kexec", "copy differs");
-        EduCopy(edu, 0x40000, RoIova);
+        Vfio.EduDma(edu, Vfio.EduBuffer, RoIova, Vfio.EduChunk, toRam: true);
         Sys.Lseek(ro, 0, 0);
         Ktap.Check(Pattern.Sum(ro, 4096, Buffer(), 4096) == s.RoSum, "isolation_after_kexec", "a write to a read-only IOVA got through");
         Ktap.Check(Luo.FinishSession(session) == 0 && Luo.FinishSession(stateSession) == 0, "finish_sessions", "FINISH failed");

@@ -63,6 +63,30 @@ public static unsafe class Vfio
 
     public static long Write(long device, ulong offset, ulong value, int size = 8) =>
         Sys.Call(NrPwrite, device, (long)&value, size, (long)offset, 0);
+
+    /// <summary>edu's DMA buffer in device address space, and the largest transfer every edu model takes.</summary>
+    public const ulong EduBuffer = 0x40000, EduChunk = 2048;
+
+    /// <summary>One edu DMA through its vfio region (32-bit register writes); false if it did not finish.</summary>
+    public static bool EduDma(long edu, ulong src, ulong dst, ulong count, bool toRam)
+    {
+        Write(edu, 0x80, src, 4);
+        Write(edu, 0x88, dst, 4);
+        Write(edu, 0x90, count, 4);
+        Write(edu, 0x98, toRam ? 3UL : 1UL, 4);
+        for (int spin = 0; spin < 5_000_000; spin++)
+            if ((Read(edu, 0x98, 4) & 1) == 0) return true;
+        return false;
+    }
+
+    /// <summary>Copies one 4 KiB page from IOVA to IOVA through edu's buffer, in <see cref="EduChunk"/> pieces.</summary>
+    public static bool EduCopyPage(long edu, ulong fromIova, ulong toIova)
+    {
+        for (ulong off = 0; off < 4096; off += EduChunk)
+            if (!EduDma(edu, fromIova + off, EduBuffer, EduChunk, false) || !EduDma(edu, EduBuffer, toIova + off, EduChunk, true))
+                return false;
+        return true;
+    }
 }
 
 /// <summary>
@@ -131,23 +155,10 @@ public static unsafe class VfioDma
         bool ok = edu >= 0 && Vfio.Bind(edu, iommufd) == 0 && Vfio.Attach(edu, ioas) == 0
             && Vfio.MapFile(iommufd, ioas, buf, 0, 8192, EduIova, writable: true) == 0;
         Ktap.Check(ok, "vfio_bind_edu_and_map_buffer", "edu bind/attach/map failed");
-        if (ok)
-        {
-            EduDma(edu, EduIova, 0x40000, false);
-            EduDma(edu, 0x40000, EduIova + 4096, true);
-        }
+        ok = ok && Vfio.EduCopyPage(edu, EduIova, EduIova + 4096);
         Sys.Lseek(buf, 4096, 0);
         Ktap.Check(ok && Pattern.Sum(buf, 4096, (byte*)Heap.Allocate(4096), 4096) == sum, "edu_dma_round_trip_via_vfio",
             "copied page differs");
         return Ktap.Failed == 0 ? 0 : 1;
-    }
-
-    private static void EduDma(long edu, ulong src, ulong dst, bool toRam)
-    {
-        Vfio.Write(edu, 0x80, src, 4);
-        Vfio.Write(edu, 0x88, dst, 4);
-        Vfio.Write(edu, 0x90, 4096, 4);
-        Vfio.Write(edu, 0x98, toRam ? 3UL : 1UL, 4);
-        for (int spin = 0; spin < 5_000_000 && (Vfio.Read(edu, 0x98, 4) & 1) != 0; spin++) { }
     }
 }

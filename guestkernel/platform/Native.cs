@@ -14,6 +14,10 @@ public static unsafe class Native
     [RuntimeImport("*", "khoemu_inb")] [MethodImpl(Call)] public static extern uint Inb(uint port);
     [RuntimeImport("*", "khoemu_inw")] [MethodImpl(Call)] public static extern uint Inw(uint port);
     [RuntimeImport("*", "khoemu_inl")] [MethodImpl(Call)] public static extern uint Inl(uint port);
+    [RuntimeImport("*", "khoemu_mmio_read32")] [MethodImpl(Call)] public static extern uint MmioRead32(void* register);
+    [RuntimeImport("*", "khoemu_mmio_read64")] [MethodImpl(Call)] public static extern ulong MmioRead64(void* register);
+    [RuntimeImport("*", "khoemu_mmio_write32")] [MethodImpl(Call)] public static extern void MmioWrite32(void* register, uint value);
+    [RuntimeImport("*", "khoemu_mmio_write64")] [MethodImpl(Call)] public static extern void MmioWrite64(void* register, ulong value);
     [RuntimeImport("*", "khoemu_read_cr0")] [MethodImpl(Call)] public static extern ulong ReadCr0();
     [RuntimeImport("*", "khoemu_read_cr2")] [MethodImpl(Call)] public static extern ulong ReadCr2();
     [RuntimeImport("*", "khoemu_read_cr3")] [MethodImpl(Call)] public static extern ulong ReadCr3();

@@ -23,6 +23,11 @@ public static class CommonStubs
         Fn("khoemu_inb", () => { a.mov(edx, edi); a.xor(eax, eax); a.@in(al, dx); a.ret(); });
         Fn("khoemu_inw", () => { a.mov(edx, edi); a.xor(eax, eax); a.@in(ax, dx); a.ret(); });
         Fn("khoemu_inl", () => { a.mov(edx, edi); a.@in(eax, dx); a.ret(); });
+        // MMIO: exactly one access of the named width (device registers reject narrower or split accesses).
+        Fn("khoemu_mmio_read32", () => { a.mov(eax, __dword_ptr[rdi]); a.ret(); });
+        Fn("khoemu_mmio_read64", () => { a.mov(rax, __qword_ptr[rdi]); a.ret(); });
+        Fn("khoemu_mmio_write32", () => { a.mov(__dword_ptr[rdi], esi); a.ret(); });
+        Fn("khoemu_mmio_write64", () => { a.mov(__qword_ptr[rdi], rsi); a.ret(); });
         Fn("khoemu_read_cr0", () => { a.mov(rax, cr0); a.ret(); });
         Fn("khoemu_read_cr2", () => { a.mov(rax, cr2); a.ret(); });
         Fn("khoemu_read_cr3", () => { a.mov(rax, cr3); a.ret(); });

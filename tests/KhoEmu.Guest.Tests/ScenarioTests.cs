@@ -92,6 +92,25 @@ public sealed class ScenarioTests
         Assert.That(report.Tests.Select(t => t.Name), Does.Contain("big_contents_identical"));
     }
 
+    /// <summary>
+    /// The device scenarios on QEMU's intel-iommu and edu: everything but the DMA engine (a KhoEmu device) runs there,
+    /// and the engine's checks must say SKIP rather than pass or fail.
+    /// </summary>
+    [TestCase("devices", 1)]
+    [TestCase("vfio-dma", 4)]
+    [TestCase("kexec-vfio-dma", 4)]
+    public void DeviceScenarioPassesOnQemuIntelIommuAndEdu(string scenario, int engineChecks)
+    {
+        var q = Qemu("-m", "512", "-device", "intel-iommu", "-device", "edu", "-kernel", "kernel.elf", "-append", "scenario=" + scenario,
+            "-fw_cfg", "name=opt/khoemu/init,file=init.elf", "-fw_cfg", "name=opt/khoemu/kernel,file=kernel.elf");
+        var report = KtapReport.Parse(q.Text);
+        Assert.That(report.Problems, Is.Empty, q.Text + q.Stderr);
+        Assert.That(report.Failed, Is.Zero, q.Text + q.Stderr);
+        Assert.That(report.Skipped, Is.EqualTo(engineChecks), q.Text);
+        Assert.That(report.Passed, Is.GreaterThanOrEqualTo(4), q.Text);
+        Assert.That(q.ExitCode, Is.EqualTo(1), "isa-debug-exit value 0 after a clean run\n" + q.Text + q.Stderr);
+    }
+
     [Test]
     public void UnknownScenarioIsReportedAsAFailure()
     {

@@ -9,10 +9,17 @@ public static unsafe class Edu
 {
     public const ushort Vendor = 0x1234, DeviceId = 0x11E8;
     public const ulong Buffer = 0x40000;
+
+    /// <summary>
+    /// Transfer size the drivers use. Some QEMU versions refuse (with a fatal hardware error) any transfer that ends
+    /// exactly at the buffer's end, so no transfer touches the buffer's last byte.
+    /// </summary>
+    public const ulong Chunk = 2048;
     public static PciDevice? Device;
 
-    private static uint* Reg(uint off) => (uint*)((byte*)Phys.ToVirt(Device!.Bar0) + off);
-    private static ulong* Reg64(uint off) => (ulong*)((byte*)Phys.ToVirt(Device!.Bar0) + off);
+    private static byte* Reg(uint off) => (byte*)Phys.ToVirt(Device!.Bar0) + off;
+    private static uint R32(uint off) => Native.MmioRead32(Reg(off));
+    private static void W32(uint off, uint v) => Native.MmioWrite32(Reg(off), v);
 
     public static bool Probe()
     {
@@ -20,24 +27,24 @@ public static unsafe class Edu
         return Device != null && Device.Bar0 != 0;
     }
 
-    public static uint Identification => *Reg(0x00);
+    public static uint Identification => R32(0x00);
 
     public static uint Liveness(uint value)
     {
-        *Reg(0x04) = value;
-        return *Reg(0x04);
+        W32(0x04, value);
+        return R32(0x04);
     }
 
     /// <summary>One DMA transfer; false when it did not complete within about two seconds of timer ticks.</summary>
     public static bool Dma(ulong src, ulong dst, ulong count, bool toRam)
     {
-        // 32-bit accesses: both QEMU's edu and KhoEmu's take them for the DMA registers (addresses are below 256 MiB).
-        *Reg(0x80) = (uint)src;
-        *Reg(0x88) = (uint)dst;
-        *Reg(0x90) = (uint)count;
-        *Reg(0x98) = 1u | (toRam ? 2u : 0);
+        // 32-bit accesses (edu takes 4 or 8 bytes; narrower reads return nothing useful): addresses are below 256 MiB.
+        W32(0x80, (uint)src);
+        W32(0x88, (uint)dst);
+        W32(0x90, (uint)count);
+        W32(0x98, 1u | (toRam ? 2u : 0));
         ulong start = Traps.Ticks;
-        while ((*Reg(0x98) & 1) != 0)
+        while ((R32(0x98) & 1) != 0)
         {
             if (Traps.Ticks - start > 200)
             {
@@ -54,6 +61,15 @@ public static unsafe class Edu
     }
 
     public static ulong LastWaitTicks;
+
+    /// <summary>Copies a 4 KiB page from IOVA to IOVA through the device's buffer, <see cref="Chunk"/> bytes at a time.</summary>
+    public static bool CopyPage(ulong fromIova, ulong toIova)
+    {
+        for (ulong off = 0; off < 4096; off += Chunk)
+            if (!Dma(fromIova + off, Buffer, Chunk, toRam: false) || !Dma(Buffer, toIova + off, Chunk, toRam: true))
+                return false;
+        return true;
+    }
 }
 
 /// <summary>KhoEmu's continuous DMA engine (4b45:0d4a): ring IOVA, entries, interval, run, counters.</summary>
@@ -72,15 +88,15 @@ public static unsafe class DmaEngineDriver
 
     public static void Start(ulong ringIova, uint entries, uint intervalNs)
     {
-        *(ulong*)(Regs + 0x08) = ringIova;
-        *(uint*)(Regs + 0x10) = entries;
-        *(uint*)(Regs + 0x14) = intervalNs;
-        *(uint*)(Regs + 0x18) = 1;
+        Native.MmioWrite64(Regs + 0x08, ringIova);
+        Native.MmioWrite32(Regs + 0x10, entries);
+        Native.MmioWrite32(Regs + 0x14, intervalNs);
+        Native.MmioWrite32(Regs + 0x18, 1);
     }
 
-    public static void Stop() => *(uint*)(Regs + 0x18) = 0;
-    public static bool Running => (*(uint*)(Regs + 0x1C) & 1) != 0;
-    public static ulong Written => *(ulong*)(Regs + 0x28);
-    public static ulong Faults => *(ulong*)(Regs + 0x30);
-    public static ulong NextSequence => *(ulong*)(Regs + 0x20);
+    public static void Stop() => Native.MmioWrite32(Regs + 0x18, 0);
+    public static bool Running => (Native.MmioRead32(Regs + 0x1C) & 1) != 0;
+    public static ulong Written => Native.MmioRead64(Regs + 0x28);
+    public static ulong Faults => Native.MmioRead64(Regs + 0x30);
+    public static ulong NextSequence => Native.MmioRead64(Regs + 0x20);
 }

@@ -11,7 +11,7 @@ public static unsafe class LocalApic
     private const uint Svr = 0xF0, Eoi = 0xB0, Tpr = 0x80, LvtTimer = 0x320, TimerInitial = 0x380, TimerDivide = 0x3E0;
     private static bool s_enabled;
 
-    private static void Write(uint reg, uint value) => *(uint*)((byte*)Phys.ToVirt(Base) + reg) = value;
+    private static void Write(uint reg, uint value) => Native.MmioWrite32((byte*)Phys.ToVirt(Base) + reg, value);
 
     public static void Init()
     {

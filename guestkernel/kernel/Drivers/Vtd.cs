@@ -20,10 +20,10 @@ public static unsafe class Vtd
     private static uint s_frcd, s_iotlb;
 
     private static byte* Reg(uint off) => (byte*)Phys.ToVirt(Base) + off;
-    public static uint R32(uint off) => *(uint*)Reg(off);
-    public static ulong R64(uint off) => *(ulong*)Reg(off);
-    private static void W32(uint off, uint v) => *(uint*)Reg(off) = v;
-    private static void W64(uint off, ulong v) => *(ulong*)Reg(off) = v;
+    public static uint R32(uint off) => Native.MmioRead32(Reg(off));
+    public static ulong R64(uint off) => Native.MmioRead64(Reg(off));
+    private static void W32(uint off, uint v) => Native.MmioWrite32(Reg(off), v);
+    private static void W64(uint off, ulong v) => Native.MmioWrite64(Reg(off), v);
 
     public static ulong Capability => R64(Cap);
     public static ulong ExtCapability => R64(0x10);

@@ -45,7 +45,7 @@ public static unsafe class DeviceTests
         Vtd.Map(top, IovaUnmapped, victim, writable: true);
         Vtd.Unmap(top, EduDomain, IovaUnmapped);          // mapped once, then unmapped and invalidated
 
-        bool round = Edu.Dma(IovaA, Edu.Buffer, 4096, toRam: false) && Edu.Dma(Edu.Buffer, IovaB, 4096, toRam: true);
+        bool round = Edu.CopyPage(IovaA, IovaB);
         Console.Write("# edu DMA waited ");
         Console.WriteDec(Edu.LastWaitTicks);
         Console.Write(" ticks; after round trip: gsts ");
@@ -62,14 +62,14 @@ public static unsafe class DeviceTests
         Ktap.Result(same, "edu_dma_round_trip_through_iommu", round ? "data differs" : "DMA did not complete");
 
         Vtd.TakeFault(out _, out _, out _, out _);
-        Edu.Dma(Edu.Buffer, IovaUnmapped, 4096, toRam: true);
+        Edu.Dma(Edu.Buffer, IovaUnmapped, Edu.Chunk, toRam: true);
         bool fault = Vtd.TakeFault(out ulong addr, out ushort sid, out uint reason, out bool write);
         bool untouched = true;
         for (int i = 0; i < 4096 && untouched; i++) untouched = pv[i] == 0x22;
         Ktap.Result(fault && addr == IovaUnmapped && sid == Edu.Device.SourceId && write && untouched, "dma_to_unmapped_iova_blocked",
             !fault ? "no fault recorded" : !untouched ? "the old page was written" : "fault record names the wrong access");
 
-        Edu.Dma(Edu.Buffer, IovaRo, 4096, toRam: true);
+        Edu.Dma(Edu.Buffer, IovaRo, Edu.Chunk, toRam: true);
         bool roFault = Vtd.TakeFault(out addr, out _, out _, out write);
         bool roUntouched = true;
         for (int i = 0; i < 4096 && roUntouched; i++) roUntouched = pro[i] == 0x11;

@@ -91,10 +91,10 @@ public sealed unsafe class VfioDeviceFile : KFile
         if (write)
         {
             if (UserMemory.CopyFrom(&v, buf, count) != 0) return -Errno.EFAULT;
-            if (count == 8) *(ulong*)reg = v; else *(uint*)reg = (uint)v;
+            if (count == 8) Native.MmioWrite64(reg, v); else Native.MmioWrite32(reg, (uint)v);
             return (long)count;
         }
-        v = count == 8 ? *(ulong*)reg : *(uint*)reg;
+        v = count == 8 ? Native.MmioRead64(reg) : Native.MmioRead32(reg);
         return UserMemory.CopyTo(buf, &v, count) == 0 ? (long)count : -Errno.EFAULT;
     }
 }
