@@ -26,21 +26,24 @@ public sealed class PcMachine : IDisposable
         Memory = new PhysicalMemory(config.MemorySize);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock);
         Pic.Register(Ports);
-        Uart = new Uart16550(config.SerialOutput, Pic.Line(4));
+        Apic = new LocalApic(Clock);
+        Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
+        IoApic = new IoApic(Apic.Accept);
+        Memory.Mmio.Register(IoApic.DefaultBase, 0x1000, IoApic, "ioapic");
+        Apic.EoiBroadcast = IoApic.EndOfInterrupt;
+        Uart = new Uart16550(config.SerialOutput, new IsaIrqLine(Pic, IoApic, 4));
         Ports.Register(0x3F8, 8, Uart, "uart-com1");
         Ports.Register(0xF4, 4, new DebugExit(OnDebugExit), "isa-debug-exit");
         FwCfg = new FwCfg(Memory);
         Ports.Register(0x510, 12, FwCfg, "fw_cfg");
         KhoOracle = new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop());
         Ports.Register(KhoOracle.Port, 4, KhoOracle, "kho-oracle");
-        Pit = new Pit8254(Clock, Pic.Line(0));
+        Pit = new Pit8254(Clock, new IsaIrqLine(Pic, IoApic, 0));
         Ports.Register(0x40, 4, Pit, "pit");
-        Apic = new LocalApic(Clock);
-        Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
-        Pci = new PciBus(Memory.Mmio);
+        Pci = new PciBus(Memory.Mmio) { InterruptSink = IoApic.SetIrq };
         Ports.Register(0xCF8, 8, Pci, "pci-conf1");
         Memory.Mmio.Register(PciBus.EcamBase, PciBus.EcamSize, Pci, "pci-ecam");
         Iommu = new IntelIommu(Memory);
@@ -112,6 +115,7 @@ public sealed class PcMachine : IDisposable
     public FwCfg FwCfg { get; }
     public Pit8254 Pit { get; }
     public LocalApic Apic { get; }
+    public IoApic IoApic { get; }
     /// <summary>Checks preserved memory across kexec (see <see cref="Machine.KhoOracle"/>).</summary>
     public KhoOracle KhoOracle { get; }
 

@@ -4,7 +4,8 @@ namespace KhoEmu.Devices.Interrupts;
 
 /// <summary>
 /// The local APIC subset a kernel needs for timer interrupts (Intel SDM vol. 3, ch. 11): ID, version, TPR, EOI,
-/// spurious vector (software enable), IRR/ISR, the LVT timer in one-shot and periodic modes with the divide register.
+/// spurious vector (software enable), IRR/ISR/TMR with the EOI broadcast to the I/O APIC for level-triggered vectors,
+/// the LVT timer in one-shot and periodic modes with the divide register.
 /// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at 0xFEE00000.
 /// </summary>
 public sealed class LocalApic : IMmioDevice
@@ -13,7 +14,7 @@ public sealed class LocalApic : IMmioDevice
     private const ulong TimerHz = 100_000_000;
 
     private readonly VirtualClock _clock;
-    private readonly uint[] _irr = new uint[8], _isr = new uint[8];
+    private readonly uint[] _irr = new uint[8], _isr = new uint[8], _tmr = new uint[8];
     private uint _tpr, _svr = 0xFF, _lvtTimer = 0x10000, _divide, _initial, _ldr, _dfr = 0xFFFF_FFFF;
     private uint _lvtLint0 = 0x10000, _lvtLint1 = 0x10000, _lvtError = 0x10000, _esr;
     private ulong _timerStart;
@@ -27,11 +28,16 @@ public sealed class LocalApic : IMmioDevice
 
     private ulong NsPerTick => 1_000_000_000UL / TimerHz * DivideBy;
 
-    /// <summary>Accepts a fixed interrupt for <paramref name="vector"/> (IOAPIC, self-IPI, timer).</summary>
-    public void Accept(int vector)
+    /// <summary>Called with the vector when the guest EOIs a level-triggered interrupt (the I/O APIC clears Remote IRR).</summary>
+    public Action<int>? EoiBroadcast { get; set; }
+
+    /// <summary>Accepts a fixed interrupt for <paramref name="vector"/> (IOAPIC, MSI, self-IPI, timer).</summary>
+    public void Accept(int vector, bool levelTriggered = false)
     {
-        if (vector < 16) return;
-        _irr[vector >> 5] |= 1u << (vector & 31);
+        if (vector < 16 || vector > 255) return;
+        uint bit = 1u << (vector & 31);
+        _irr[vector >> 5] |= bit;
+        if (levelTriggered) _tmr[vector >> 5] |= bit; else _tmr[vector >> 5] &= ~bit;
     }
 
     private static int Highest(uint[] bits)
@@ -102,6 +108,7 @@ public sealed class LocalApic : IMmioDevice
             0x0F0 => _svr,
             0x280 => _esr,
             >= 0x100 and < 0x180 => _isr[(reg - 0x100) >> 4],
+            >= 0x180 and < 0x200 => _tmr[(reg - 0x180) >> 4],
             >= 0x200 and < 0x280 => _irr[(reg - 0x200) >> 4],
             0x320 => _lvtTimer,
             0x350 => _lvtLint0,
@@ -122,7 +129,9 @@ public sealed class LocalApic : IMmioDevice
             case 0x080: _tpr = v & 0xFF; break;
             case 0x0B0:
                 int s = Highest(_isr);
-                if (s >= 0) _isr[s >> 5] &= ~(1u << (s & 31));
+                if (s < 0) break;
+                _isr[s >> 5] &= ~(1u << (s & 31));
+                if ((_tmr[s >> 5] & (1u << (s & 31))) != 0) EoiBroadcast?.Invoke(s);
                 break;
             case 0x0D0: _ldr = v & 0xFF00_0000; break;
             case 0x0E0: _dfr = v | 0x0FFF_FFFF; break;

@@ -7,7 +7,9 @@ namespace KhoEmu.Devices.Pci;
 /// factorial, interrupt raise/ack, and a DMA engine between guest memory and a 4 KiB buffer at device address
 /// 0x40000, with addresses masked to 28 bits as QEMU does. DMA goes through the machine's IOMMU (the device only sees
 /// its <see cref="IGuestMemory"/>) and completes after <see cref="DmaDelay"/> of virtual time. Interrupts are MSI
-/// (capability at 0x40) when the guest enables it; the status register can always be polled.
+/// (capability at 0x40) when the guest enables it, else level-triggered INTA (asserted while the interrupt status
+/// register is non-zero). As QEMU's model: accesses narrower than 4 bytes are refused (reads see 0), a command
+/// write without the run bit is ignored, and register writes are ignored while a transfer runs.
 /// </summary>
 public sealed class EduDevice : PciFunction, IMmioDevice
 {
@@ -35,6 +37,7 @@ public sealed class EduDevice : PciFunction, IMmioDevice
 
     public ulong ReadMmio(ulong offset, int size)
     {
+        if (size < 4) return 0;
         if (offset < 0x80 && size != 4) return ulong.MaxValue;
         return offset switch
         {
@@ -53,7 +56,7 @@ public sealed class EduDevice : PciFunction, IMmioDevice
 
     public void WriteMmio(ulong offset, int size, ulong value)
     {
-        if (offset < 0x80 && size != 4) return;
+        if (size < 4 || (offset < 0x80 && size != 4)) return;
         switch (offset)
         {
             case 0x04: _liveness = (uint)value; break;
@@ -68,14 +71,17 @@ public sealed class EduDevice : PciFunction, IMmioDevice
                 break;
             case 0x20: _status = (_status & 1) | ((uint)value & 0x80); break;
             case 0x60: Raise((uint)value); break;
-            case 0x64: _irqStatus &= ~(uint)value; break;
+            case 0x64:
+                _irqStatus &= ~(uint)value;
+                if (_irqStatus == 0 && !MsiEnabled) SetIntx(false);
+                break;
             case 0x80: if ((_dmaCmd & 1) == 0) _dmaSrc = size == 8 ? value : (uint)value; break;   // ignored while running, as QEMU
             case 0x88: if ((_dmaCmd & 1) == 0) _dmaDst = size == 8 ? value : (uint)value; break;
             case 0x90: if ((_dmaCmd & 1) == 0) _dmaCount = size == 8 ? value : (uint)value; break;
             case 0x98:
-                if ((_dmaCmd & 1) != 0) break;               // a transfer is in flight
+                if ((_dmaCmd & 1) != 0 || (value & 1) == 0) break;   // in flight, or no run bit: ignored
                 _dmaCmd = value;
-                if ((value & 1) != 0) _clock.Schedule(_clock.Now + DmaDelay, CompleteDma);
+                _clock.Schedule(_clock.Now + DmaDelay, CompleteDma);
                 break;
         }
     }
@@ -83,7 +89,7 @@ public sealed class EduDevice : PciFunction, IMmioDevice
     private void Raise(uint bits)
     {
         _irqStatus |= bits;
-        RaiseMsi();
+        if (_irqStatus != 0 && !RaiseMsi()) SetIntx(true);
     }
 
     private void CompleteDma()

@@ -7,6 +7,8 @@ namespace KhoEmu.Devices.Pci;
 /// fn &lt;&lt; 12 | reg) for the functions plugged in, and the placement of their memory BARs on the MMIO bus whenever
 /// configuration changes. A BAR the guest places over something else stays unmapped (reported in
 /// <see cref="Conflicts"/>) rather than failing the machine. Absent functions read all ones.
+/// INTx routing follows QEMU's q35 (ICH9 LPC defaults): pin INTx of slot s drives PIRQ[E..H] number
+/// (s + x) % 4 + 4, and PIRQ n is I/O APIC input 16 + n. Functions sharing a PIRQ are wired-OR.
 /// </summary>
 public sealed class PciBus : IPortDevice, IMmioDevice
 {
@@ -17,7 +19,27 @@ public sealed class PciBus : IPortDevice, IMmioDevice
     private uint _address;
     public List<string> Conflicts { get; } = [];
 
+    private readonly HashSet<PciFunction>[] _pirqAsserted = Enumerable.Range(0, 8).Select(_ => new HashSet<PciFunction>()).ToArray();
+
     public PciBus(MmioBus mmio) => _mmio = mmio;
+
+    /// <summary>Receives (I/O APIC input, level) whenever a PIRQ line changes.</summary>
+    public Action<int, bool>? InterruptSink { get; set; }
+
+    /// <summary>The PIRQ (0 = A .. 7 = H) that INTx pin <paramref name="pin"/> (1 = INTA) of <paramref name="slot"/> drives.</summary>
+    public static int Pirq(int slot, int pin) => (slot + pin - 1) % 4 + 4;
+
+    /// <summary>The I/O APIC input (GSI) for a slot's INTx pin, as the q35 ACPI tables describe it.</summary>
+    public static int Gsi(int slot, int pin) => 16 + Pirq(slot, pin);
+
+    private void IntxChanged(PciFunction f, bool level)
+    {
+        int pirq = Pirq(f.SourceId >> 3, f.InterruptPin);
+        var set = _pirqAsserted[pirq];
+        bool before = set.Count > 0;
+        if (level) set.Add(f); else set.Remove(f);
+        if (set.Count > 0 != before) InterruptSink?.Invoke(16 + pirq, set.Count > 0);
+    }
 
     public void Plug(int device, int function, PciFunction f)
     {
@@ -26,6 +48,7 @@ public sealed class PciBus : IPortDevice, IMmioDevice
         _slots[devfn] = f;
         f.SourceId = (ushort)devfn;
         f.ConfigChanged = () => Remap(f);
+        f.IntxSink = IntxChanged;
     }
 
     public IEnumerable<PciFunction> Functions => _slots.Where(s => s is not null)!;

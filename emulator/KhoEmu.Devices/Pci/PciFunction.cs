@@ -11,7 +11,7 @@ namespace KhoEmu.Devices.Pci;
 public abstract class PciFunction
 {
     public const int CommandOffset = 0x04, StatusOffset = 0x06, Bar0 = 0x10, InterruptLine = 0x3C;
-    public const ushort CommandMemory = 0x2, CommandBusMaster = 0x4;
+    public const ushort CommandMemory = 0x2, CommandBusMaster = 0x4, CommandIntxDisable = 0x400;
 
     private readonly byte[] _config = new byte[256];
     private readonly byte[] _writable = new byte[256];
@@ -48,6 +48,29 @@ public abstract class PciFunction
 
     protected void SetInterruptPin(byte pin) => _config[0x3D] = pin;
 
+    /// <summary>INTA..INTD as 1..4 (0: the function uses no INTx pin).</summary>
+    public int InterruptPin => _config[0x3D];
+
+    /// <summary>Where the INTx level goes (the bus routes the pin to an I/O APIC input).</summary>
+    internal Action<PciFunction, bool>? IntxSink;
+    private bool _intx;
+
+    /// <summary>The level the function drives on its INTx pin, after the command register's interrupt-disable bit.</summary>
+    public bool IntxAsserted => _intx && (Command & CommandIntxDisable) == 0;
+
+    /// <summary>Drives the function's INTx pin (status bit 3 shows the device's request even while disabled).</summary>
+    protected void SetIntx(bool level)
+    {
+        if (InterruptPin == 0) return;
+        bool before = IntxAsserted;
+        _intx = level;
+        if (level) _config[StatusOffset] |= 0x08; else _config[StatusOffset] &= 0xF7;
+        if (IntxAsserted != before) IntxSink?.Invoke(this, IntxAsserted);
+    }
+
+    /// <summary>Whether the guest enabled the MSI capability (then INTx stays quiet).</summary>
+    protected bool MsiEnabled => _msiOffset >= 0 && (_config[_msiOffset + 2] & 1) != 0;
+
     private int _msiOffset = -1;
     /// <summary>Where MSI writes go (the machine routes 0xFEExxxxx to the local APIC).</summary>
     public Action<ulong, uint>? MsiSink { get; set; }
@@ -68,7 +91,7 @@ public abstract class PciFunction
     /// <summary>Signals the function's MSI if the guest enabled it; false when it did not.</summary>
     protected bool RaiseMsi()
     {
-        if (_msiOffset < 0 || (_config[_msiOffset + 2] & 1) == 0 || MsiSink is null) return false;
+        if (!MsiEnabled || MsiSink is null) return false;
         ulong addr = BinaryPrimitives.ReadUInt32LittleEndian(_config.AsSpan(_msiOffset + 4))
             | ((ulong)BinaryPrimitives.ReadUInt32LittleEndian(_config.AsSpan(_msiOffset + 8)) << 32);
         uint data = BinaryPrimitives.ReadUInt16LittleEndian(_config.AsSpan(_msiOffset + 12));
@@ -120,7 +143,7 @@ public abstract class PciFunction
     public void WriteConfig(int offset, int size, uint value)
     {
         if (offset < 0 || offset + size > 256) return;
-        bool changed = false;
+        bool intxBefore = IntxAsserted, changed = false;
         for (int i = 0; i < size; i++)
         {
             byte mask = _writable[offset + i];
@@ -130,6 +153,7 @@ public abstract class PciFunction
             changed |= nv != old;
         }
         if (changed) ConfigChanged?.Invoke();
+        if (IntxAsserted != intxBefore) IntxSink?.Invoke(this, IntxAsserted);   // interrupt-disable toggled
     }
 }
 

@@ -27,6 +27,11 @@ public static unsafe class Traps
 
     public static string ExceptionName(ulong vector) => vector < (ulong)Names.Length ? Names[(int)vector] : "exception";
 
+    private static readonly nint[] s_handlers = new nint[256];
+
+    /// <summary>Installs (or with null removes) the handler for device interrupt <paramref name="vector"/>; EOI follows it.</summary>
+    public static void SetHandler(int vector, delegate*<void> handler) => s_handlers[vector] = (nint)handler;
+
     [RuntimeExport("KernelTrap")]
     private static TrapFrame* KernelTrap(TrapFrame* f)
     {
@@ -41,6 +46,7 @@ public static unsafe class Traps
         if (v == SpuriousVector) return f;
         if (v >= 32)
         {
+            if (v < 256 && s_handlers[(int)v] is var h && h != 0) ((delegate*<void>)h)();
             LocalApic.EndOfInterrupt();
             return f;
         }

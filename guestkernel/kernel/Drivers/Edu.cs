@@ -35,14 +35,21 @@ public static unsafe class Edu
         return R32(0x04);
     }
 
-    /// <summary>One DMA transfer; false when it did not complete within about two seconds of timer ticks.</summary>
-    public static bool Dma(ulong src, ulong dst, ulong count, bool toRam)
+    public static uint InterruptStatus => R32(0x24);
+    public static void RaiseInterrupt(uint bits) => W32(0x60, bits);
+    public static void AcknowledgeInterrupt(uint bits) => W32(0x64, bits);
+
+    /// <summary>
+    /// One DMA transfer (with <paramref name="interrupt"/>, the device raises status bit 0x100 when done); false when
+    /// it did not complete within about two seconds of timer ticks.
+    /// </summary>
+    public static bool Dma(ulong src, ulong dst, ulong count, bool toRam, bool interrupt = false)
     {
         // 32-bit accesses (edu takes 4 or 8 bytes; narrower reads return nothing useful): addresses are below 256 MiB.
         W32(0x80, (uint)src);
         W32(0x88, (uint)dst);
         W32(0x90, (uint)count);
-        W32(0x98, 1u | (toRam ? 2u : 0));
+        W32(0x98, 1u | (toRam ? 2u : 0) | (interrupt ? 4u : 0));
         ulong start = Traps.Ticks;
         while ((R32(0x98) & 1) != 0)
         {

@@ -12,11 +12,31 @@ namespace KhoEmu.Kernel.Tests;
 public static unsafe class DeviceTests
 {
     private const ushort EduDomain = 1, EngineDomain = 2;
+    private const int EduVector = 0x40;
+    private static int s_interrupts;
+    private static uint s_interruptStatus;
+
+    /// <summary>edu's INTx handler: collect and acknowledge the status (the line drops), then the trap code EOIs.</summary>
+    private static void OnEduInterrupt()
+    {
+        uint status = Edu.InterruptStatus;
+        s_interruptStatus |= status;
+        Edu.AcknowledgeInterrupt(status);
+        s_interrupts++;
+    }
+
+    private static bool WaitForInterrupts(int count)
+    {
+        ulong start = Traps.Ticks;
+        while (s_interrupts < count && Traps.Ticks - start < 200) Native.WaitForInterrupt();
+        Native.Sti();
+        return s_interrupts >= count;
+    }
     private const ulong IovaA = 0x0100_0000, IovaB = 0x0100_1000, IovaRo = 0x0100_2000, IovaUnmapped = 0x0100_3000, Ring = 0x0200_0000;
 
     public static bool Run()
     {
-        Ktap.Plan(8);
+        Ktap.Plan(10);
         Pci.Enumerate();
         bool edu = Edu.Probe();
         Ktap.Result(Pci.Count >= 2 && edu, "pci_enumeration", "host bridge or edu (1234:11e8) not found");
@@ -31,9 +51,30 @@ public static unsafe class DeviceTests
             "identification or liveness wrong");
         if (!edu || !vtd)
         {
-            for (int i = 0; i < 5; i++) Ktap.Result(false, "dma_tests", "needs edu and VT-d");
+            for (int i = 0; i < 7; i++) Ktap.Result(false, "device_tests", "needs edu and VT-d");
             return false;
         }
+
+        // Legacy INTx: edu's INTA through the I/O APIC, level-triggered, twice (the second needs the EOI broadcast).
+        int pin = (int)(Pci.Read(Edu.Device!.Device, Edu.Device.Function, 0x3C) >> 8) & 0xFF;
+        int gsi = IoApic.PciGsi(Edu.Device.Device, pin);
+        bool ioapic = IoApic.Init() && pin == 1;
+        if (ioapic)
+        {
+            Traps.SetHandler(EduVector, &OnEduInterrupt);
+            IoApic.Route(gsi, EduVector, levelTriggered: true, activeLow: true);
+            Edu.RaiseInterrupt(0x1);
+            bool first = WaitForInterrupts(1);
+            Edu.RaiseInterrupt(0x2);
+            ioapic = first && WaitForInterrupts(2) && s_interrupts == 2 && s_interruptStatus == 0x3 && Edu.InterruptStatus == 0
+                && (IoApic.Redirection(gsi) & (1u << 14)) == 0;
+        }
+        Console.Write("# edu INTA -> GSI ");
+        Console.WriteDec((long)gsi);
+        Console.Write(": ");
+        Console.WriteDec((long)s_interrupts);
+        Console.WriteLine(" interrupt(s)");
+        Ktap.Result(ioapic, "edu_intx_through_ioapic", "no I/O APIC, or the interrupts did not arrive once each");
 
         ulong top = Vtd.Attach(Edu.Device!.SourceId, EduDomain);
         ulong a = PageAllocator.AllocateLow(1), b = PageAllocator.AllocateLow(1), ro = PageAllocator.AllocateLow(1), victim = PageAllocator.AllocateLow(1);
@@ -60,6 +101,13 @@ public static unsafe class DeviceTests
         bool same = round;
         for (int i = 0; i < 4096 && same; i++) same = pb[i] == pa[i];
         Ktap.Result(same, "edu_dma_round_trip_through_iommu", round ? "data differs" : "DMA did not complete");
+
+        s_interruptStatus = 0;
+        int before = s_interrupts;
+        bool done = ioapic && Edu.Dma(IovaA, Edu.Buffer, Edu.Chunk, toRam: false, interrupt: true) && WaitForInterrupts(before + 1);
+        Ktap.Result(done && s_interruptStatus == 0x100, "edu_dma_completion_interrupt", "no DMA-done interrupt (status 0x100) on INTx");
+        IoApic.Mask(gsi);
+        Traps.SetHandler(EduVector, null);
 
         Vtd.TakeFault(out _, out _, out _, out _);
         Edu.Dma(Edu.Buffer, IovaUnmapped, Edu.Chunk, toRam: true);

@@ -1,0 +1,128 @@
+using KhoEmu.Core;
+
+namespace KhoEmu.Devices.Interrupts;
+
+/// <summary>
+/// The I/O APIC (Intel 82093AA datasheet; version 0x20 as QEMU's ioapic, 24 pins) at 0xFEC00000: IOREGSEL at 0x00,
+/// IOWIN at 0x10 and the EOI register at 0x40. Registers: 0 ID, 1 version (0x170020), 2 arbitration, 0x10 + 2n / +1
+/// the low / high halves of redirection entry n. Edge-triggered pins deliver on a rising edge; level-triggered pins
+/// deliver while asserted, set Remote IRR, and deliver again after the local APIC's EOI broadcast (or a write to the
+/// EOI register) if the line is still high. Fixed and lowest-priority delivery go to the single local APIC; the
+/// polarity bit is stored but lines are logical (asserted = active), as in QEMU. Pins start masked.
+/// </summary>
+public sealed class IoApic : IMmioDevice
+{
+    public const ulong DefaultBase = 0xFEC0_0000;
+    public const int Pins = 24;
+    private const ulong Mask = 1UL << 16, LevelTriggered = 1UL << 15, RemoteIrr = 1UL << 14;
+    private const ulong WritableBits = 0xFF00_0000_0001_AFFFUL;   // destination, mask, trigger, polarity, dest mode, delivery, vector
+
+    private readonly Action<int, bool> _deliver;
+    private readonly ulong[] _redirection = new ulong[Pins];
+    private readonly bool[] _level = new bool[Pins];
+    private uint _select, _id;
+
+    /// <param name="deliver">Accepts (vector, level-triggered) at the local APIC.</param>
+    public IoApic(Action<int, bool> deliver)
+    {
+        _deliver = deliver;
+        for (int i = 0; i < Pins; i++) _redirection[i] = Mask;
+    }
+
+    public long Delivered { get; private set; }
+
+    public ulong Redirection(int pin) => _redirection[pin];
+
+    /// <summary>Drives input <paramref name="pin"/> to <paramref name="level"/>; out-of-range pins are ignored.</summary>
+    public void SetIrq(int pin, bool level)
+    {
+        if ((uint)pin >= Pins) return;
+        bool rising = level && !_level[pin];
+        _level[pin] = level;
+        if ((_redirection[pin] & LevelTriggered) != 0) { if (level) Service(pin); }
+        else if (rising) Service(pin);
+    }
+
+    public IIrqLine Line(int pin) => new PinLine(this, pin);
+
+    private sealed class PinLine(IoApic ioapic, int pin) : IIrqLine
+    {
+        public void Set(bool level) => ioapic.SetIrq(pin, level);
+    }
+
+    /// <summary>End of interrupt for <paramref name="vector"/>: clears Remote IRR on the level-triggered pins using it.</summary>
+    public void EndOfInterrupt(int vector)
+    {
+        for (int pin = 0; pin < Pins; pin++)
+        {
+            ulong e = _redirection[pin];
+            if ((e & RemoteIrr) == 0 || (int)(e & 0xFF) != vector) continue;
+            _redirection[pin] = e & ~RemoteIrr;
+            if (_level[pin]) Service(pin);
+        }
+    }
+
+    private void Service(int pin)
+    {
+        ulong e = _redirection[pin];
+        if ((e & Mask) != 0) return;
+        bool level = (e & LevelTriggered) != 0;
+        if (level && (e & RemoteIrr) != 0) return;             // still in service
+        int mode = (int)((e >> 8) & 7);
+        if (mode is not (0 or 1)) return;                      // only fixed and lowest-priority reach a vector
+        int vector = (int)(e & 0xFF);
+        if (vector < 16) return;                               // illegal vector: dropped, as the local APIC would
+        if (level) _redirection[pin] = e | RemoteIrr;
+        Delivered++;
+        _deliver(vector, level);
+    }
+
+    public ulong ReadMmio(ulong offset, int size) => (offset & 0xFF) switch
+    {
+        0x00 => _select,
+        0x10 => ReadRegister(_select),
+        _ => 0,
+    };
+
+    private uint ReadRegister(uint reg) => reg switch
+    {
+        0 => _id,
+        1 => ((uint)(Pins - 1) << 16) | 0x20,
+        2 => _id,
+        >= 0x10 and < 0x10 + 2 * Pins => (reg & 1) == 0 ? (uint)_redirection[(reg - 0x10) / 2] : (uint)(_redirection[(reg - 0x10) / 2] >> 32),
+        _ => 0,
+    };
+
+    public void WriteMmio(ulong offset, int size, ulong value)
+    {
+        uint v = (uint)value;
+        switch (offset & 0xFF)
+        {
+            case 0x00: _select = v & 0xFF; break;
+            case 0x10: WriteRegister(_select, v); break;
+            case 0x40: EndOfInterrupt((int)(v & 0xFF)); break;
+        }
+    }
+
+    private void WriteRegister(uint reg, uint v)
+    {
+        if (reg == 0) { _id = v & 0x0F00_0000; return; }
+        if (reg < 0x10 || reg >= 0x10 + 2 * Pins) return;
+        int pin = (int)(reg - 0x10) / 2;
+        ulong old = _redirection[pin];
+        ulong merged = (reg & 1) == 0 ? (old & ~0xFFFF_FFFFUL) | v : (old & 0xFFFF_FFFFUL) | ((ulong)v << 32);
+        _redirection[pin] = (merged & WritableBits) | (old & RemoteIrr);
+        if ((_redirection[pin] & LevelTriggered) == 0) _redirection[pin] &= ~RemoteIrr;
+        if (_level[pin] && (_redirection[pin] & LevelTriggered) != 0) Service(pin);   // unmasking a pending level line
+    }
+}
+
+/// <summary>An ISA interrupt line as the chipset wires it: to the 8259 PIC and to the I/O APIC (IRQ0 on input 2).</summary>
+public sealed class IsaIrqLine(Pic8259 pic, IoApic ioapic, int irq) : IIrqLine
+{
+    public void Set(bool level)
+    {
+        pic.SetIrq(irq, level);
+        ioapic.SetIrq(irq == 0 ? 2 : irq, level);
+    }
+}
