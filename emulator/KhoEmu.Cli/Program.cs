@@ -117,11 +117,13 @@ public static class Program
                     + $"({r.Oracle.PreservedBytes / 1024} KiB), {r.Oracle.RestoredBlocks - r.Oracle.DeviceWrittenBlocks} restored unchanged, "
                     + $"{r.Oracle.DeviceWrittenBlocks} written only by device DMA, {r.Oracle.Unrestored} left reserved"
                     + (r.Oracle.HandoverProblem is { } hp ? $"; handover unreadable: {hp}" : ""));
-                foreach (var v in r.Oracle.Violations)
-                {
-                    Console.WriteLine($"  FAIL {s.Name}: kho oracle: {v}");
-                    failed++;
-                }
+            }
+            if (r.Oracle.DmaWritesChecked > 0)
+                Console.WriteLine($"# dma oracle: {r.Oracle.DmaWritesChecked} device DMA writes checked against the IOMMU tables");
+            foreach (var v in r.Oracle.Violations)
+            {
+                Console.WriteLine($"  FAIL {s.Name}: oracle: {v}");
+                failed++;
             }
             Console.WriteLine($"# {s.Name}: {r.Instructions} instructions in {r.Wall.TotalSeconds:F2} s");
             if (!r.Passed && !verbose)

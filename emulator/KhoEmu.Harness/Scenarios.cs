@@ -17,7 +17,7 @@ public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapRep
 
 /// <summary>What the host-side KHO oracle saw during a scenario.</summary>
 public sealed record OracleReport(int Handovers, long PreservedBlocks, long PreservedBytes, long RestoredBlocks, long Unrestored,
-    IReadOnlyList<string> Violations, string? HandoverProblem, long DeviceWrittenBlocks = 0);
+    IReadOnlyList<string> Violations, string? HandoverProblem, long DeviceWrittenBlocks = 0, long DmaWritesChecked = 0);
 
 public static class Scenarios
 {
@@ -62,7 +62,7 @@ public static class Scenarios
         string text = Encoding.ASCII.GetString(serial.ToArray());
         var o = machine.KhoOracle;
         var oracle = new OracleReport(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks, o.UnrestoredBlocks,
-            o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks);
+            o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks, o.DmaWritesChecked);
         return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
     }
 

@@ -41,19 +41,37 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
     /// <summary>Preserved blocks a device legitimately wrote by DMA after the jump (exempt from the unchanged check).</summary>
     public long DeviceWrittenBlocks { get; private set; }
 
+    /// <summary>The IOMMU whose tables every DMA write is checked against (set by the machine).</summary>
+    public Devices.Iommu.IntelIommu? Iommu { get; set; }
+    private readonly HashSet<(ushort, ulong)> _unmappedWrites = [];
+
     /// <summary>
-    /// A DMA write that reached memory (the IOMMU reports them). After a handover, devices may only write into
-    /// preserved memory (their rings): a write anywhere else is a violation.
+    /// A DMA write that reached memory (the IOMMU reports them). Always: while translation is on, the device's page
+    /// tables, walked afresh from guest memory, must map the IOVA to that physical page with write permission (a write
+    /// through a stale IOTLB entry or anywhere else is outside the device's mappings). After a handover, devices may
+    /// only write into preserved memory (their rings): a write anywhere else is a violation.
     /// </summary>
-    public void NoteDeviceWrite(ushort sourceId, ulong phys, int length)
+    public void NoteDeviceWrite(ushort sourceId, ulong iova, ulong phys, int length)
     {
+        if (Iommu is { TranslationEnabled: true } iommu)
+        {
+            DmaWritesChecked++;
+            bool mapped = iommu.WalkTables(sourceId, iova, out ulong target, out bool writable) && target == phys && writable;
+            if (!mapped && _unmappedWrites.Add((sourceId, iova >> 12)))
+                _violations.Add($"DMA from {Bdf(sourceId)} wrote 0x{phys:x} through IOVA 0x{iova:x}, which its page tables do not map there writeable");
+        }
         if (!_afterHandover) return;
         for (ulong page = phys >> 12; page <= (phys + (ulong)length - 1) >> 12; page++)
         {
             if (_dmaPages.Add(page) && !IsPreservedPage(page << 12))
-                _violations.Add($"DMA from {sourceId >> 8:x2}:{(sourceId >> 3) & 31:x2}.{sourceId & 7} wrote 0x{page << 12:x} after the jump, outside preserved memory");
+                _violations.Add($"DMA from {Bdf(sourceId)} wrote 0x{page << 12:x} after the jump, outside preserved memory");
         }
     }
+
+    /// <summary>DMA writes checked against the device's page tables (translation on).</summary>
+    public long DmaWritesChecked { get; private set; }
+
+    private static string Bdf(ushort sid) => $"{sid >> 8:x2}:{(sid >> 3) & 31:x2}.{sid & 7}";
 
     private bool IsPreservedPage(ulong phys)
     {

@@ -57,6 +57,7 @@ public sealed class PcMachine : IDisposable
         Pci.Plug(2, 0, DmaEngine);
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
+        KhoOracle.Iommu = Iommu;
         if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);

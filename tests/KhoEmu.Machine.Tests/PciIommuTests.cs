@@ -163,6 +163,22 @@ public sealed class PciIommuTests
     }
 
     [Test]
+    public void OracleFlagsADmaWriteThroughAStaleTranslation()
+    {
+        using var m = NewMachine();
+        Setup(m);
+        EduDma(m, Iova, EduDevice.BufferAddress, 64, toRam: false);        // fills the IOTLB for IOVA+0 -> A
+        EduDma(m, EduDevice.BufferAddress, Iova + 8192, 64, toRam: true);  // a writeable mapping: fine
+        Assert.That(m.KhoOracle.Violations, Is.Empty);
+
+        W64(m, Pt, 0);                                                      // unmap IOVA+0, forget to invalidate
+        EduDma(m, EduDevice.BufferAddress, Iova, 64, toRam: true);         // lands in A through the stale entry
+        Assert.That(m.Edu.DmaFailures, Is.Zero, "the IOMMU model lets it through, as hardware would");
+        Assert.That(m.KhoOracle.Violations, Has.Count.EqualTo(1));
+        Assert.That(m.KhoOracle.Violations[0], Does.Contain("00:01.0").And.Contain($"0x{RamA:x}").And.Contain("do not map"));
+    }
+
+    [Test]
     public void DmaEngineWritesAContinuousRingAndCountsFaults()
     {
         using var m = NewMachine();
@@ -194,7 +210,7 @@ public sealed class DeviceRegisterFuzzTests
         using var m = new PcMachine(new MachineConfig());
         var rng = new Random(20261123);
         var mmio = m.Memory.Mmio;
-        ulong[] bases = [IntelIommu.DefaultBase, 0xC000_0000, 0xC010_0000, PciBus.EcamBase];
+        ulong[] bases = [IntelIommu.DefaultBase, 0xC000_0000, 0xC010_0000, PciBus.EcamBase, Devices.Interrupts.IoApic.DefaultBase, 0xFEE0_0000];
         for (int i = 0; i < 200_000; i++)
         {
             int size = 1 << rng.Next(4);
@@ -223,6 +239,6 @@ public sealed class DeviceRegisterFuzzTests
                     break;
             }
         }
-        Assert.Pass($"{m.Iommu.FaultCount} DMA faults recorded, {m.Pci.Conflicts.Count} BAR conflicts refused");
+        Assert.Pass($"{m.Iommu.FaultCount} DMA faults recorded, {m.Pci.Conflicts.Count} BAR conflicts refused, {m.IoApic.Delivered} I/O APIC deliveries");
     }
 }

@@ -50,7 +50,8 @@ public sealed class IntelIommu : IMmioDevice
     public long IotlbMisses { get; private set; }
     public long BlockedBytes { get; private set; }
     /// <summary>Every DMA write that reached memory, as (source id, physical address, length): the oracle's record.</summary>
-    public Action<ushort, ulong, int>? DmaWritten { get; set; }
+    /// <summary>Every DMA write that reached memory: (source id, IOVA, physical address, length), one call per page piece.</summary>
+    public Action<ushort, ulong, ulong, int>? DmaWritten { get; set; }
 
     /// <summary>The DMA view of the device with PCI source id <paramref name="sourceId"/>.</summary>
     public IGuestMemory ForDevice(ushort sourceId) => new DeviceView(this, sourceId);
@@ -86,7 +87,7 @@ public sealed class IntelIommu : IMmioDevice
             var (pa, len) = pieces[i];
             bool ok = write ? _memory.Write(pa, writeFrom.Slice(off, len)) : _memory.Read(pa, readInto.Slice(off, len));
             if (!ok) return false;
-            if (write) DmaWritten?.Invoke(sid, pa, len);
+            if (write) DmaWritten?.Invoke(sid, iova + (ulong)off, pa, len);
             off += len;
         }
         return true;
@@ -102,7 +103,7 @@ public sealed class IntelIommu : IMmioDevice
             if (!Translate(sid, a, write, out ulong pa)) return false;
             bool ok = write ? _memory.Write(pa, writeFrom.Slice(done, chunk)) : _memory.Read(pa, readInto.Slice(done, chunk));
             if (!ok) return false;
-            if (write) DmaWritten?.Invoke(sid, pa, chunk);
+            if (write) DmaWritten?.Invoke(sid, a, pa, chunk);
             done += chunk;
         }
         return true;
@@ -151,6 +152,39 @@ public sealed class IntelIommu : IMmioDevice
             table = e & 0x000F_FFFF_FFFF_F000;
         }
         return RecordFault(sid, iova, write, Fault.PageTableUnreadable);
+    }
+
+    /// <summary>
+    /// What the guest's tables say right now, ignoring the context cache and the IOTLB and recording nothing: the
+    /// physical address <paramref name="iova"/> maps to for <paramref name="sid"/> and whether it is writeable. False
+    /// when translation is off, the device is pass-through, or nothing maps the address. For checkers, not devices.
+    /// </summary>
+    public bool WalkTables(ushort sid, ulong iova, out ulong phys, out bool writable)
+    {
+        phys = 0;
+        writable = false;
+        if (!TranslationEnabled || !ReadU64(_rootTable + (ulong)(sid >> 8) * 16, out ulong root) || (root & 1) == 0) return false;
+        ulong ctxAddr = (root & 0x000F_FFFF_FFFF_F000) + (ulong)(sid & 0xFF) * 16;
+        if (!ReadU64(ctxAddr, out ulong lo) || !ReadU64(ctxAddr + 8, out ulong hi) || (lo & 1) == 0 || ((lo >> 2) & 3) != 0) return false;
+        int levels = (hi & 7) switch { 1 => 3, 2 => 4, _ => 0 };
+        if (levels == 0 || (iova >> (levels == 4 ? 48 : 39)) != 0) return false;
+        ulong table = lo & 0x000F_FFFF_FFFF_F000;
+        bool w = true;
+        for (int level = levels; level >= 1; level--)
+        {
+            int shift = 12 + 9 * (level - 1);
+            if (!ReadU64(table + ((iova >> shift) & 511) * 8, out ulong e) || (e & 3) == 0) return false;
+            w &= (e & 2) != 0;
+            if (level == 1 || (level is 2 or 3 && (e & 0x80) != 0))
+            {
+                ulong mask = (1UL << shift) - 1;
+                phys = (e & 0x000F_FFFF_FFFF_F000 & ~mask) | (iova & mask);
+                writable = w;
+                return true;
+            }
+            table = e & 0x000F_FFFF_FFFF_F000;
+        }
+        return false;
     }
 
     private bool ReadU64(ulong pa, out ulong v)
