@@ -55,18 +55,6 @@ public static unsafe class HandoverFaults
         return r < 0 ? r : 0;
     }
 
-    private static long ReadNumber(string path)
-    {
-        long fd = Sys.Open(path);
-        if (fd < 0) return fd;
-        byte* b = stackalloc byte[32];
-        long n = Sys.Read(fd, b, 32);
-        Sys.Close(fd);
-        long v = 0;
-        for (long i = 0; i < n && b[i] >= '0' && b[i] <= '9'; i++) v = v * 10 + (b[i] - '0');
-        return v;
-    }
-
     /// <summary>Loads the same kernel with the next round's command line and reboots into it.</summary>
     private static int Next(int round, int stateChecks)
     {
@@ -142,7 +130,7 @@ public static unsafe class HandoverFaults
         long a = Luo.Retrieve(u, 10), c = Luo.Retrieve(u, 12);
         Ktap.Check(Intact(a, 4096, Sum(10, 4096)) && Intact(c, 4096, Sum(12, 4096)), "intact_items_restored", "token 10 or 12 missing or changed");
         Ktap.Expect(Luo.Retrieve(u, 11), -Sys.EIO, "unknown_compatible_reported");
-        Ktap.Check(ReadNumber("/sys/kernel/debug/kho/unrestored") > 0, "broken_item_memory_stays_reserved", "no block left reserved");
+        Ktap.Check(Sys.ReadNumber("/sys/kernel/debug/kho/unrestored") > 0, "broken_item_memory_stays_reserved", "no block left reserved");
 
         long d = Luo.Session(dev, Luo.CreateSession, "dup-token");
         long x = Memfd(20, 4096, out _), y = Memfd(21, 4096, out _), z = Memfd(22, 4096, out _);
@@ -166,7 +154,7 @@ public static unsafe class HandoverFaults
         long x = Luo.Retrieve(d, 20), y = Luo.Retrieve(d, 21);
         Ktap.Check(Intact(x, 4096, Sum(20, 4096)) && Intact(y, 4096, Sum(21, 4096)), "first_of_duplicates_and_others_restored", "token 20 or 21 wrong");
         Ktap.Expect(Luo.Retrieve(d, 22), -Sys.ENOENT, "overwritten_token_absent");
-        Ktap.Check(ReadNumber("/sys/kernel/debug/kho/unrestored") > 0, "duplicate_entry_memory_reserved", "no block left reserved");
+        Ktap.Check(Sys.ReadNumber("/sys/kernel/debug/kho/unrestored") > 0, "duplicate_entry_memory_reserved", "no block left reserved");
 
         long cs = Luo.Session(dev, Luo.CreateSession, "corrupt");
         long m = Memfd(30, 4096, out _);
@@ -178,7 +166,7 @@ public static unsafe class HandoverFaults
     {
         Ktap.Check(true, "boot_after_corrupt_fdt", "");
         Ktap.Expect(Luo.Session(dev, Luo.RetrieveSession, "corrupt"), -Sys.ENOENT, "corrupt_sessions_not_restored");
-        Ktap.Check(ReadNumber("/sys/kernel/debug/kho/unrestored") > 0, "corrupt_fdt_memory_reserved", "no block left reserved");
+        Ktap.Check(Sys.ReadNumber("/sys/kernel/debug/kho/unrestored") > 0, "corrupt_fdt_memory_reserved", "no block left reserved");
 
         long t = Luo.Session(dev, Luo.CreateSession, "truncated");
         long big = Sys.MemfdCreate("big");
@@ -197,7 +185,7 @@ public static unsafe class HandoverFaults
         long t = Luo.Session(dev, Luo.RetrieveSession, "truncated");
         Ktap.Check(Intact(Luo.Retrieve(t, 41), 4096, Sum(41, 4096)), "item_in_listed_memory_restored", "token 41 missing or changed");
         Ktap.Expect(Luo.Retrieve(t, 40), -Sys.EINVAL, "item_outside_truncated_map_refused");
-        Ktap.Check(ReadNumber("/sys/kernel/debug/kho/quarantined") > 0, "unlisted_blocks_quarantined", "its blocks were not kept reserved");
+        Ktap.Check(Sys.ReadNumber("/sys/kernel/debug/kho/quarantined") > 0, "unlisted_blocks_quarantined", "its blocks were not kept reserved");
         return Ktap.Failed == 0 ? 0 : 1;
     }
 }

@@ -47,17 +47,7 @@ public static unsafe class Luo
     }
 
     /// <summary>Reads /sys/kernel/liveupdate/number.</summary>
-    public static long Number()
-    {
-        long fd = Sys.Open("/sys/kernel/liveupdate/number");
-        if (fd < 0) return fd;
-        byte* b = stackalloc byte[32];
-        long n = Sys.Read(fd, b, 32);
-        Sys.Close(fd);
-        long v = 0;
-        for (long i = 0; i < n && b[i] >= '0' && b[i] <= '9'; i++) v = v * 10 + (b[i] - '0');
-        return v;
-    }
+    public static long Number() => Sys.ReadNumber("/sys/kernel/liveupdate/number");
 
     /// <summary>Loads the kernel from fw_cfg (as Linux names it in sysfs) with the current command line.</summary>
     public static long LoadSameKernel()

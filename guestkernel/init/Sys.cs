@@ -22,6 +22,19 @@ public static unsafe class Sys
     public static long Read(long fd, void* buf, long n) => Call(NrRead, fd, (long)buf, n, 0, 0);
     public static long Write(long fd, void* buf, long n) => Call(NrWrite, fd, (long)buf, n, 0, 0);
     public static long Close(long fd) => Call(NrClose, fd, 0, 0, 0, 0);
+
+    /// <summary>Reads a decimal number from a sysfs/debugfs file (a negative errno when it cannot be opened).</summary>
+    public static long ReadNumber(string path)
+    {
+        long fd = Open(path);
+        if (fd < 0) return fd;
+        byte* b = stackalloc byte[32];
+        long n = Read(fd, b, 32);
+        Close(fd);
+        long v = 0;
+        for (long i = 0; i < n && b[i] >= '0' && b[i] <= '9'; i++) v = v * 10 + (b[i] - '0');
+        return v;
+    }
     public static long Lseek(long fd, long off, int whence) => Call(NrLseek, fd, off, whence, 0, 0);
     public static long Ioctl(long fd, uint request, void* arg) => Call(NrIoctl, fd, request, (long)arg, 0, 0);
     public static long Ftruncate(long fd, long size) => Call(NrFtruncate, fd, size, 0, 0, 0);

@@ -85,6 +85,7 @@ public static unsafe class Vfs
         if (PathIs(path, "/sys/kernel/debug/kho/fault")) return FdTable.Install(new Luo.ControlFile(fault: true));
         if (PathIs(path, "/sys/kernel/liveupdate/number")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Number));
         if (PathIs(path, "/sys/kernel/debug/kho/unrestored")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Unrestored));
+        if (PathIs(path, "/sys/kernel/debug/iommu/last_fault")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.IommuFault));
         if (PathIs(path, "/sys/kernel/debug/kho/quarantined")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Quarantined));
         if (PathIs(path, "/sys/kernel/debug/kho/blackout_end")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.BlackoutMark));
         if (PathIs(path, "/sys/kernel/debug/kho/preserve")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.PreserveTest));

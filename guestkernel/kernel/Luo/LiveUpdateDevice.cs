@@ -108,13 +108,15 @@ public sealed unsafe class SessionFile(Session session) : KFile
 
 /// <summary>
 /// Debug and status files: /sys/kernel/debug/kho/fault (write "NAME[:K]"), /sys/kernel/liveupdate/number,
-/// /sys/kernel/debug/kho/unrestored and /sys/kernel/debug/kho/quarantined (read, decimal), and
+/// /sys/kernel/debug/kho/unrestored and /sys/kernel/debug/kho/quarantined (read, decimal),
+/// /sys/kernel/debug/iommu/last_fault (read: the page-aligned IOVA of the pending VT-d fault record, decimal, 0 when
+/// there is none; reading clears the record), and
 /// /sys/kernel/debug/kho/preserve (write "scratch": try to preserve the first scratch page; the write returns
 /// KHO's answer, which must be -EINVAL).
 /// </summary>
 public sealed unsafe class ControlFile(bool fault, int value = 0) : KFile
 {
-    public const int Number = 0, Unrestored = 1, Quarantined = 2, PreserveTest = 3, BlackoutMark = 4;
+    public const int Number = 0, Unrestored = 1, Quarantined = 2, PreserveTest = 3, BlackoutMark = 4, IommuFault = 5;
     private bool _done;
 
     public override long Write(ulong buf, ulong count)
@@ -146,6 +148,7 @@ public sealed unsafe class ControlFile(bool fault, int value = 0) : KFile
         {
             Unrestored => KhoEmu.Kernel.Kho.Kho.UnrestoredBlocks(),
             Quarantined => KhoEmu.Kernel.Kho.Kho.QuarantinedBlocks,
+            IommuFault => Drivers.Vtd.Enabled && Drivers.Vtd.TakeFault(out ulong iova, out _, out _, out _) ? iova : 0,
             _ => LiveUpdate.Number,
         };
         int n = 0;
