@@ -25,7 +25,7 @@ public static class Scenarios
     [
         new("boot", "kernel self-tests: memory map, page allocator, heap, statics, SSE, timer interrupts, page faults, ring-3 init",
             512UL << 20, 2_000_000_000),
-        new("devices", "PCI enumeration, the VT-d driver, edu DMA through the IOMMU and its isolation, the continuous DMA engine",
+        new("devices", "PCI enumeration, the VT-d driver, edu INTx through the I/O APIC, edu DMA through the IOMMU and its isolation, the continuous DMA engine",
             512UL << 20, 2_000_000_000),
         new("vfio-dma", "ring 3 drives the DMA engine and edu through iommufd and vfio: DMA into memfds, isolation outside the mapped range",
             512UL << 20, 2_000_000_000),

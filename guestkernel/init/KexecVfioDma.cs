@@ -14,7 +14,7 @@ public static unsafe class KexecVfioDma
     private const ulong RingIova = 0x10_0000, RingBytes = 64 * 1024, Entries = RingBytes / 16, EduIova = 0x20_0000, RoIova = 0x30_0000;
     private const ulong UnmappedIova = 0x40_0000;     // inside no mapping of the IOAS
     private const ulong TokIommufd = 1, TokRing = 2, TokEduBuf = 3, TokEngine = 4, TokEdu = 5, TokRo = 6, TokState = 0x57;
-    private const int Stage1Tests = 8, Stage2Tests = 9;
+    private const int Stage1Tests = 9, Stage2Tests = 9;
 
     private struct State
     {
@@ -119,6 +119,7 @@ public static unsafe class KexecVfioDma
             && Luo.Preserve(session, ebuf, TokEduBuf) == 0 && Luo.Preserve(session, ro, TokRo) == 0
             && Luo.Preserve(session, edu, TokEdu) == 0 && (engine < 0 || Luo.Preserve(session, engine, TokEngine) == 0);
         Ktap.Check(preserved, "preserve_iommufd_memfds_and_devices", "PRESERVE_FD failed");
+        Ktap.Expect(Vfio.MapFile(iommufd, ioas, ebuf, 0, 4096, UnmappedIova, writable: true), -Sys.EBUSY, "mappings_frozen_while_preserved");
         long load = Luo.LoadSameKernel();
         long stSession = Luo.Session(dev, Luo.CreateSession, StateSession);
         long stateFd = Sys.MemfdCreate("state");

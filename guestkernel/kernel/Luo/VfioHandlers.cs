@@ -65,6 +65,20 @@ public sealed unsafe class IommufdHandler : FileHandler
     public override long Freeze(KFile file, out ulong data)
     {
         var f = (IommufdFile)file;
+        data = 0;
+        // Every memfd a device can write must survive too, or the next kernel would hand its pages out while the
+        // device still writes them. (Mappings adopted from a previous kernel carry no file and are exempt.)
+        for (int i = 0; i < f.Count; i++)
+            for (int k = 0; k < f.Spaces[i]!.MapCount; k++)
+                if (f.Spaces[i]!.MapFile[k] is { Preserved: false })
+                {
+                    Console.Write("luo: iommufd-v1: IOAS ");
+                    Console.WriteDec((long)f.Spaces[i]!.Id);
+                    Console.Write(" maps a memfd that is not preserved at IOVA ");
+                    Console.WriteHex(f.Spaces[i]!.MapIova[k]);
+                    Console.Write('\n');
+                    return -Errno.EINVAL;
+                }
         data = KhoEmu.Kernel.Kho.Kho.AllocPreserved(Phys.PageSize, out _);
         if (data == 0) return -Errno.ENOMEM;
         var d = (ulong*)Phys.ToVirt(data);

@@ -21,7 +21,8 @@ public sealed class Ioas
 /// <summary>
 /// /dev/iommu, the iommufd uAPI subset the scenarios need (ioctl type ';', size-prefixed structs as Linux):
 /// IOMMU_IOAS_ALLOC (0x81), IOMMU_IOAS_MAP_FILE (0x8f, memfd pages at a fixed IOVA, readable/writeable flags) and
-/// IOMMU_IOAS_UNMAP (0x86). Each IOAS is a VT-d domain; vfio devices attach to one.
+/// IOMMU_IOAS_UNMAP (0x86). Each IOAS is a VT-d domain; vfio devices attach to one. All three return -EBUSY while the
+/// file is preserved for a live update.
 /// </summary>
 public sealed unsafe class IommufdFile : KFile
 {
@@ -49,6 +50,9 @@ public sealed unsafe class IommufdFile : KFile
     {
         byte* s = stackalloc byte[48];
         long r;
+        // While preserved for a live update, the address spaces are frozen: the tables the next kernel adopts were
+        // preserved page by page and must not grow or change.
+        if (Preserved && request is IoasAlloc or IoasMapFile or IoasUnmap) return -Errno.EBUSY;
         switch (request)
         {
             case IoasAlloc:
