@@ -52,11 +52,13 @@ public sealed class ScenarioTests
         Assert.That(r.Report.Problems, Is.Empty, r.Serial);
         Assert.That(r.Report.Tests.Where(t => !t.Ok).Select(t => $"{t.Name}: {t.Reason}"), Is.Empty, r.Serial);
         Assert.That(r.Report.Skipped, Is.Zero, "KhoEmu has the DMA engine");
+        Assert.That(r.Report.Tests, Has.Count.EqualTo(10));
+        Assert.That(r.Oracle.DmaWritesChecked, Is.GreaterThan(100), "the DMA oracle saw the engine's and edu's writes");
         Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
     }
 
     [TestCase("vfio-dma", 8)]
-    [TestCase("kexec-vfio-dma", 17)]
+    [TestCase("kexec-vfio-dma", 18)]
     [TestCase("luo-selftests", 35)]
     [TestCase("handover-faults", 29)]
     public void LiveUpdateScenarioPassesOnKhoEmu(string name, int checks)
@@ -67,6 +69,7 @@ public sealed class ScenarioTests
         Assert.That(r.Report.Tests, Has.Count.EqualTo(checks));
         Assert.That(r.Oracle.Violations, Is.Empty);
         if (name != "vfio-dma") Assert.That(r.Oracle.Handovers, Is.GreaterThan(0));
+        if (name.Contains("vfio")) Assert.That(r.Oracle.DmaWritesChecked, Is.GreaterThan(100), "device DMA was checked");
         Assert.That(r.Passed, Is.True, r.Exit.Diagnostic);
     }
 
