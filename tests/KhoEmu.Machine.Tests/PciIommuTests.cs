@@ -163,6 +163,30 @@ public sealed class PciIommuTests
     }
 
     [Test]
+    public void LargePagesAndThreeLevelTablesTranslate()
+    {
+        using var m = NewMachine();
+        Setup(m);
+        const ulong Iova2M = 0x0A00_0000, Ram2M = 0x0060_0000, Pd3 = 0x10_6000, Pdpt3 = 0x10_7000;
+        W64(m, Pd + ((Iova2M >> 21) & 511) * 8, Ram2M | 0x80 | 3);         // 2 MiB page, writeable
+        Assert.That(m.Iommu.Translate(1 << 3, Iova2M + 0x1_2345, true, out ulong pa), Is.True);
+        Assert.That(pa, Is.EqualTo(Ram2M + 0x1_2345));
+        W64(m, Pdpt + 1 * 8, 0x4000_0000 | 0x80 | 1);                      // 1 GiB page at IOVA 1 GiB, read-only
+        Assert.That(m.Iommu.Translate(1 << 3, 0x4000_0000 + 0x123_4567, false, out pa) && pa == 0x4000_0000 + 0x123_4567);
+        Assert.That(m.Iommu.Translate(1 << 3, 0x4000_0000, true, out _), Is.False, "read-only large page refuses writes");
+
+        // The DMA engine's context switched to a 3-level (39-bit) hierarchy: PDPT at the top.
+        const ushort engine = 2 << 3;
+        W64(m, Context + engine * 16, Pdpt3 | 1);
+        W64(m, Context + engine * 16 + 8, 1 | (2UL << 8));                 // AW 39-bit, domain 2
+        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0x28, 8, (1UL << 63) | (1UL << 61));   // global context invalidation
+        W64(m, Pdpt3, Pd3 | 3);
+        W64(m, Pd3, Ram2M | 0x80 | 3);
+        Assert.That(m.Iommu.Translate(engine, 0x1000, true, out pa) && pa == Ram2M + 0x1000);
+        Assert.That(m.Iommu.Translate(engine, 1UL << 39, true, out _), Is.False, "beyond a 39-bit address width");
+    }
+
+    [Test]
     public void OracleFlagsADmaWriteThroughAStaleTranslation()
     {
         using var m = NewMachine();
