@@ -126,7 +126,13 @@ public sealed unsafe partial class Cpu
         if (!Translate(linear, AccessKind.Execute, out ulong phys)) return;
         int bitness = Bitness;
         var block = _blocks.Lookup(phys, bitness) ?? _blocks.Decode(phys, Rip, linear, bitness);
-        if (block is null) return;
+        if (block is null)
+        {
+            // No fault pending means the bytes are not in RAM or ROM (unassigned space or a device): stop with a
+            // diagnostic, as QEMU does for code outside RAM or ROM, instead of spinning on the same fetch forever.
+            if (!Faulted) StopUnsupported($"instruction fetch from physical 0x{phys:x}, which is neither RAM nor ROM");
+            return;
+        }
 
         var ops = block.Ops;
         ulong budget = limit - InstructionCount;

@@ -203,4 +203,24 @@ public sealed class InstructionFamilyTests
         Assert.That(rig.Cpu.Diagnostic, Does.Contain("vmcall"));
         Assert.That(rig.Cpu.InstructionPointer, Is.EqualTo(TestRig.CodeBase + 1));
     }
+
+    [Test]
+    public void MmxFormStopsWhileTheSse2FormRuns()
+    {
+        using var rig = new TestRig();
+        rig.Load(a => { a.psrlw(xmm1, 3); a.psrlw(mm0, mm1); });
+        Assert.That(rig.Cpu.Run(100), Is.EqualTo(StopReason.Unsupported));
+        Assert.That(rig.Cpu.Diagnostic, Does.Contain("MMX form of Psrlw"));
+        Assert.That(rig.Cpu.InstructionPointer, Is.EqualTo(TestRig.CodeBase + 5), "the XMM form ran; RIP stays on the MMX form");
+    }
+
+    [Test]
+    public void FetchOutsideRamStopsWithTheAddress()
+    {
+        using var rig = new TestRig();   // 64 MiB of RAM; the identity map covers 1 GiB
+        rig.Load(a => { a.mov(rax, 0x3000_0000); a.jmp(rax); });
+        Assert.That(rig.Cpu.Run(100), Is.EqualTo(StopReason.Unsupported));
+        Assert.That(rig.Cpu.Diagnostic, Does.Contain("0x30000000").And.Contain("neither RAM nor ROM"));
+        Assert.That(rig.Cpu.InstructionCount, Is.EqualTo(2UL));
+    }
 }

@@ -187,6 +187,9 @@ internal static unsafe class HandlerTable
         var m = insn.Mnemonic;
         bool r0 = op.K0 == OperandKind.Register, r1 = op.K1 == OperandKind.Register;
         bool i1 = op.K1 == OperandKind.Immediate, m0 = op.K0 == OperandKind.Memory, m1 = op.K1 == OperandKind.Memory;
+        // MMX forms share mnemonics with the SSE2 forms the tables implement; their registers are not XMM registers.
+        for (int i = 0; i < insn.OpCount; i++)
+            if (insn.GetOpKind(i) == Iced.Intel.OpKind.Register && insn.GetOpRegister(i).IsMM()) return &UnimplementedMmx;
         switch (m)
         {
             case Mnemonic.Mov:
@@ -254,5 +257,12 @@ internal static unsafe class HandlerTable
         }
         c.Rip = c.InstructionStart;
         c.StopUnsupported($"unimplemented instruction {op.Insn.Mnemonic}");
+    }
+
+    /// <summary>An MMX-register form (the MMX register file is not modelled): stop the machine and say so.</summary>
+    private static void UnimplementedMmx(Cpu c, ref DecodedOp op)
+    {
+        c.Rip = c.InstructionStart;
+        c.StopUnsupported($"unimplemented MMX form of {op.Insn.Mnemonic}");
     }
 }
