@@ -40,6 +40,8 @@ public sealed class PciIommuTests
         return BinaryPrimitives.ReadUInt64LittleEndian(b);
     }
 
+    internal static void SetupForFuzz(PcMachine m) => Setup(m);
+
     /// <summary>Places the BARs, enables memory and bus mastering, builds 4-level tables: IOVA+0 → A (RW), +1 page → B (read-only), +2 → C (RW).</summary>
     private static void Setup(PcMachine m)
     {
@@ -163,6 +165,24 @@ public sealed class PciIommuTests
     }
 
     [Test]
+    public void EduComputesFactorialsModuloTwoToThe32()
+    {
+        using var m = NewMachine();
+        Setup(m);
+        var mmio = m.Memory.Mmio;
+        System.Numerics.BigInteger f = 1;
+        for (uint n = 0; n <= 40; n++)
+        {
+            if (n > 1) f *= n;
+            mmio.Write(EduBar + 0x08, 4, n);
+            Assert.That(mmio.Read(EduBar + 0x08, 4), Is.EqualTo((ulong)(uint)(f % (System.Numerics.BigInteger.One << 32))), $"{n}!");
+        }
+        mmio.Write(EduBar + 0x08, 4, 0xFFFF_FFFF);                        // must not take the host billions of steps
+        Assert.That(mmio.Read(EduBar + 0x08, 4), Is.Zero);
+        Assert.That(mmio.Read(EduBar + 0x20, 4) & 1, Is.Zero, "not computing any more");
+    }
+
+    [Test]
     public void LargePagesAndThreeLevelTablesTranslate()
     {
         using var m = NewMachine();
@@ -234,6 +254,12 @@ public sealed class DeviceRegisterFuzzTests
         using var m = new PcMachine(new MachineConfig());
         var rng = new Random(20261123);
         var mmio = m.Memory.Mmio;
+        // Start from a working set-up (BARs placed, bus mastering, translation on through the Setup tables, the
+        // engine running) so the random traffic reaches DMA, translation and interrupt delivery, not just decoding.
+        PciIommuTests.SetupForFuzz(m);
+        mmio.Write(0xC010_0000 + 0x08, 8, 0x0800_0000);
+        mmio.Write(0xC010_0000 + 0x10, 4, 64);
+        mmio.Write(0xC010_0000 + 0x18, 4, 1);
         ulong[] bases = [IntelIommu.DefaultBase, 0xC000_0000, 0xC010_0000, PciBus.EcamBase, Devices.Interrupts.IoApic.DefaultBase, 0xFEE0_0000];
         for (int i = 0; i < 200_000; i++)
         {
@@ -263,6 +289,8 @@ public sealed class DeviceRegisterFuzzTests
                     break;
             }
         }
-        Assert.Pass($"{m.Iommu.FaultCount} DMA faults recorded, {m.Pci.Conflicts.Count} BAR conflicts refused, {m.IoApic.Delivered} I/O APIC deliveries");
+        Assert.That(m.Iommu.IotlbHits + m.Iommu.IotlbMisses, Is.GreaterThan(0), "DMA reached the IOMMU");
+        Assert.That(m.Edu.DmaTransfers + m.Edu.DmaFailures + (long)m.DmaEngine.Written + (long)m.DmaEngine.Faults, Is.GreaterThan(0));
+        Assert.Pass($"engine {m.DmaEngine.Written} written / {m.DmaEngine.Faults} faulted, edu {m.Edu.DmaTransfers} / {m.Edu.DmaFailures}, {m.Iommu.FaultCount} DMA faults recorded, {m.Pci.Conflicts.Count} BAR conflicts refused, {m.IoApic.Delivered} I/O APIC deliveries");
     }
 }

@@ -17,7 +17,7 @@ public sealed class FwCfg : IPortDevice
     private readonly List<(string Name, ushort Key)> _files = [];
     private readonly IGuestMemory _memory;
     private ushort _selector;
-    private int _offset;
+    private ulong _offset;     // may run past the item: reads there return zeros, as QEMU
     private ulong _dmaAddress;
 
     public FwCfg(IGuestMemory memory)
@@ -82,7 +82,8 @@ public sealed class FwCfg : IPortDevice
             for (int i = 0; i < size; i++)
             {
                 var d = Current;
-                v |= (uint)(_offset < d.Length ? d[_offset++] : 0) << (8 * i);
+                v |= (uint)(_offset < (ulong)d.Length ? d[_offset] : 0) << (8 * i);
+                if (_offset < (ulong)d.Length) _offset++;
             }
             return v;
         }
@@ -132,13 +133,29 @@ public sealed class FwCfg : IPortDevice
         var data = Current;
         if ((control & DmaRead) != 0)
         {
-            var buf = new byte[length];
-            int avail = Math.Max(0, Math.Min((int)length, data.Length - _offset));
-            data.AsSpan(_offset, avail).CopyTo(buf);
-            ok = _memory.Write(address, buf);
-            _offset += (int)length;
+            // The item's bytes, then zeros past its end, written in bounded pieces: a guest asking for 4 GiB gets
+            // them without the host allocating 4 GiB.
+            Span<byte> zeros = stackalloc byte[4096];
+            zeros.Clear();
+            for (ulong done = 0; done < length && ok; )
+            {
+                ulong pos = _offset + done;
+                int piece;
+                if (pos < (ulong)data.Length)
+                {
+                    piece = (int)Math.Min((ulong)data.Length - pos, length - done);
+                    ok = _memory.Write(address + done, data.AsSpan((int)pos, piece));
+                }
+                else
+                {
+                    piece = (int)Math.Min((ulong)zeros.Length, length - done);
+                    ok = _memory.Write(address + done, zeros[..piece]);
+                }
+                done += (ulong)piece;
+            }
+            _offset = Math.Min(_offset + length, (ulong)data.Length);
         }
-        else if ((control & DmaSkip) != 0) _offset += (int)length;
+        else if ((control & DmaSkip) != 0) _offset = Math.Min(_offset + length, (ulong)data.Length);
         else if ((control & DmaWrite) != 0) ok = false; // items are read-only
         Span<byte> status = stackalloc byte[4];
         BinaryPrimitives.WriteUInt32BigEndian(status, ok ? 0 : DmaError);

@@ -63,8 +63,10 @@ public sealed class EduDevice : PciFunction, IMmioDevice
             case 0x08:
                 if ((_status & 1) != 0) break;
                 _status |= 1;
-                uint n = (uint)value, f = 1;
-                for (uint i = 2; i <= n; i++) f *= i;
+                // n! mod 2^32: from 34! on there are at least 32 factors of two, so the product is 0. Stopping there
+                // keeps a guest that writes 0xFFFFFFFF from holding the host in a four-billion-step loop.
+                uint n = (uint)value, f = n >= 34 ? 0u : 1u;
+                for (uint i = 2; i <= n && i < 34; i++) f *= i;
                 _factorial = f;
                 _status &= ~1u;
                 if ((_status & 0x80) != 0) Raise(0x1);
