@@ -36,6 +36,13 @@ public static class Program
         var symbols = new Option<FileInfo[]>("--symbols")
         { Description = "ELF file whose symbols name trace addresses (repeatable; the kernel's and firmware's are used when they are ELF).", AllowMultipleArgumentsPerToken = false };
         var noInput = new Option<bool>("--no-input") { Description = "Do not connect stdin to the serial port (keeps the run fully deterministic)." };
+        var machineOpt = new Option<string?>("-machine", "-M") { Description = "QEMU compatibility: must name q35 (the only machine)." };
+        var device = new Option<string[]>("-device")
+        { Description = "QEMU compatibility: intel-iommu, edu and isa-debug-exit (iobase=0xf4,iosize=0x04) are built in and accepted; any other device is an error.", AllowMultipleArgumentsPerToken = false };
+        var serial = new Option<string?>("-serial") { Description = "QEMU compatibility: stdio (the console is always stdio)." };
+        var display = new Option<string?>("-display") { Description = "QEMU compatibility: none (there is no display)." };
+        var nographic = new Option<bool>("-nographic") { Description = "QEMU compatibility: accepted (there is no display)." };
+        var noReboot = new Option<bool>("-no-reboot") { Description = "QEMU compatibility: accepted (a triple fault always ends the run)." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
 
         var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
@@ -46,10 +53,27 @@ public static class Program
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
             kernel, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
+            machineOpt, device, serial, display, nographic, noReboot,
         };
-        run.SetAction(p => Run(new RunOptions(p.GetValue(kernel), p.GetValue(firmware), p.GetValue(demo), p.GetValue(append) ?? "",
+        run.SetAction(p =>
+        {
+            try
+            {
+                if (p.GetValue(machineOpt) is { } mspec) QemuOptions.CheckMachine(mspec);
+                foreach (var d in p.GetValue(device) ?? []) QemuOptions.CheckDevice(d);
+                if (p.GetValue(serial) is { } sspec) QemuOptions.CheckSerial(sspec);
+                if (p.GetValue(display) is { } dspec) QemuOptions.CheckDisplay(dspec);
+            }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"khoemu: {e.Message}");
+                return 2;
+            }
+            return RunWith(p);
+        });
+        int RunWith(ParseResult p) => Run(new RunOptions(p.GetValue(kernel), p.GetValue(firmware), p.GetValue(demo), p.GetValue(append) ?? "",
             p.GetValue(memory) ?? "512M", p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [],
-            p.GetValue(maxInsns), p.GetValue(noInput))));
+            p.GetValue(maxInsns), p.GetValue(noInput)));
         return run;
     }
 

@@ -1,0 +1,73 @@
+namespace KhoEmu.Machine;
+
+/// <summary>
+/// QEMU command-line options a boot script may carry, checked against what this machine is: a q35-like PC whose
+/// serial console is stdio, with intel-iommu, edu and isa-debug-exit (port 0xf4, 4 bytes) always present. Options
+/// that describe this machine are accepted, so the same command line runs on both; anything else is refused with a
+/// message saying why, never silently ignored.
+/// </summary>
+public static class QemuOptions
+{
+    /// <summary>The <c>-device</c> drivers the machine has built in.</summary>
+    public static IReadOnlyList<string> BuiltInDevices { get; } = ["intel-iommu", "edu", "isa-debug-exit"];
+
+    /// <summary>Checks a <c>-machine</c> value (<c>q35</c> or <c>type=q35</c>, with any further properties).</summary>
+    public static void CheckMachine(string spec)
+    {
+        var (driver, _) = Split(spec, "type");
+        bool q35 = driver is "q35" or "pc-q35" || driver.StartsWith("pc-q35-", StringComparison.Ordinal);
+        if (!q35) throw new FormatException($"-machine {spec}: khoemu models a q35 PC only");
+    }
+
+    /// <summary>Checks a <c>-device</c> value against the built-in devices (and isa-debug-exit's fixed port).</summary>
+    public static void CheckDevice(string spec)
+    {
+        var (driver, props) = Split(spec, "driver");
+        if (!BuiltInDevices.Contains(driver))
+            throw new FormatException($"-device {spec}: '{driver}' is not modelled (built in: {string.Join(", ", BuiltInDevices)})");
+        if (driver != "isa-debug-exit") return;
+        foreach (var (key, value) in props)
+        {
+            if (key is not ("iobase" or "iosize"))
+                throw new FormatException($"-device {spec}: unknown isa-debug-exit property '{key}'");
+            ulong n = ParseNumber(spec, value);
+            if ((key == "iobase" && n != 0xF4) || (key == "iosize" && n != 4))
+                throw new FormatException($"-device {spec}: isa-debug-exit is fixed at iobase=0xf4,iosize=0x04");
+        }
+    }
+
+    /// <summary>Checks a <c>-serial</c> value: the console is always stdio.</summary>
+    public static void CheckSerial(string spec)
+    {
+        if (spec is not ("stdio" or "mon:stdio"))
+            throw new FormatException($"-serial {spec}: the serial console is always stdio");
+    }
+
+    /// <summary>Checks a <c>-display</c> value: there is no display.</summary>
+    public static void CheckDisplay(string spec)
+    {
+        if (spec != "none") throw new FormatException($"-display {spec}: khoemu has no display (use -display none or leave it out)");
+    }
+
+    private static (string Driver, List<(string Key, string Value)> Props) Split(string spec, string driverKey)
+    {
+        var parts = spec.Split(',');
+        string driver = parts[0];
+        var props = new List<(string, string)>();
+        foreach (var p in parts.Skip(1))
+        {
+            int eq = p.IndexOf('=');
+            props.Add(eq < 0 ? (p, "on") : (p[..eq], p[(eq + 1)..]));
+        }
+        if (driver.StartsWith(driverKey + "=", StringComparison.Ordinal)) driver = driver[(driverKey.Length + 1)..];
+        return (driver, props);
+    }
+
+    private static ulong ParseNumber(string spec, string text)
+    {
+        bool hex = text.StartsWith("0x", StringComparison.OrdinalIgnoreCase);
+        if (ulong.TryParse(hex ? text[2..] : text, hex ? System.Globalization.NumberStyles.HexNumber : System.Globalization.NumberStyles.None,
+                System.Globalization.CultureInfo.InvariantCulture, out ulong n)) return n;
+        throw new FormatException($"-device {spec}: '{text}' is not a number");
+    }
+}

@@ -1,0 +1,40 @@
+using NUnit.Framework;
+
+namespace KhoEmu.Machine.Tests;
+
+/// <summary>QEMU command-line options describing this machine are accepted; anything else is refused, with a reason.</summary>
+public sealed class QemuOptionsTests
+{
+    [TestCase("q35")]
+    [TestCase("type=q35,accel=tcg")]
+    [TestCase("pc-q35-7.2")]
+    public void Q35IsAccepted(string spec) => Assert.DoesNotThrow(() => QemuOptions.CheckMachine(spec));
+
+    [TestCase("pc")]
+    [TestCase("microvm")]
+    public void OtherMachinesAreRefused(string spec) =>
+        Assert.That(() => QemuOptions.CheckMachine(spec), Throws.TypeOf<FormatException>().With.Message.Contains("q35"));
+
+    [TestCase("intel-iommu")]
+    [TestCase("intel-iommu,caching-mode=off")]
+    [TestCase("edu")]
+    [TestCase("isa-debug-exit,iobase=0xf4,iosize=0x04")]
+    [TestCase("driver=edu")]
+    public void BuiltInDevicesAreAccepted(string spec) => Assert.DoesNotThrow(() => QemuOptions.CheckDevice(spec));
+
+    [TestCase("e1000", "not modelled")]
+    [TestCase("isa-debug-exit,iobase=0x501,iosize=2", "fixed at iobase=0xf4")]
+    [TestCase("isa-debug-exit,iobase=zz", "not a number")]
+    [TestCase("isa-debug-exit,colour=red", "unknown isa-debug-exit property")]
+    public void OtherDevicesAreRefused(string spec, string why) =>
+        Assert.That(() => QemuOptions.CheckDevice(spec), Throws.TypeOf<FormatException>().With.Message.Contains(why));
+
+    [Test]
+    public void SerialAndDisplay()
+    {
+        Assert.DoesNotThrow(() => QemuOptions.CheckSerial("stdio"));
+        Assert.That(() => QemuOptions.CheckSerial("file:out.txt"), Throws.TypeOf<FormatException>());
+        Assert.DoesNotThrow(() => QemuOptions.CheckDisplay("none"));
+        Assert.That(() => QemuOptions.CheckDisplay("gtk"), Throws.TypeOf<FormatException>());
+    }
+}
