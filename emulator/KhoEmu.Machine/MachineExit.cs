@@ -16,7 +16,7 @@ public enum ExitKind
 /// <summary>The end of a run: what happened, the process exit code for it, and a diagnostic for errors.</summary>
 public sealed record MachineExit(ExitKind Kind, int ExitCode, string? Diagnostic)
 {
-    /// <summary>Exit codes for stops other than isa-debug-exit (documented in docs/cli.md).</summary>
+    /// <summary>Exit codes for stops other than isa-debug-exit (documented in README.md, "Running kernels").</summary>
     public const int CodeInstructionLimit = 124, CodeHalted = 125, CodeTripleFault = 126, CodeUnsupported = 127,
         CodeStopped = 130;
 }
