@@ -98,6 +98,25 @@ public struct ScenarioState
     public ulong BigChecksum;
     public ulong SmallChecksum;
     public ulong NumberBefore;
+
+    /// <summary>
+    /// The start of a scenario's second stage: reads the state memfd stage 1 preserved under <paramref name="token"/>
+    /// into <paramref name="state"/> (a struct that, like this one, starts with Magic, NextTest and Failed), resumes
+    /// KTAP numbering and the failure count where stage 1 left them, and reports reboot_kexec.
+    /// </summary>
+    public static unsafe void Resume(long stateSession, ulong token, void* state, int size, string lostReason)
+    {
+        long fd = Luo.Retrieve(stateSession, token);
+        if (fd >= 0)
+        {
+            Sys.Lseek(fd, 0, 0);
+            Sys.Read(fd, state, size);
+        }
+        var head = (ulong*)state;   // Magic, NextTest, Failed
+        Ktap.Number = (int)head[1] - 1;
+        Ktap.Failed = (int)head[2];
+        Ktap.Check(fd >= 0 && head[0] == MagicValue, "reboot_kexec", lostReason);
+    }
 }
 
 /// <summary>
@@ -178,15 +197,7 @@ public static unsafe class KexecMemfd
     {
         byte* buf = (byte*)Heap.Allocate((nuint)BufSize);
         var st = default(ScenarioState);
-        long stateFd = Luo.Retrieve(stateSession, TokenState);
-        if (stateFd >= 0)
-        {
-            Sys.Lseek(stateFd, 0, 0);
-            Sys.Read(stateFd, &st, sizeof(ScenarioState));
-        }
-        Ktap.Number = (int)st.NextTest - 1;
-        Ktap.Failed = (int)st.Failed;
-        Ktap.Check(stateFd >= 0 && st.Magic == ScenarioState.MagicValue, "reboot_kexec", "state session came back without its state");
+        ScenarioState.Resume(stateSession, TokenState, &st, sizeof(ScenarioState), "state session came back without its state");
         Ktap.Note("kexec-memfd stage 2: retrieving after the kexec");
 
         long number = Luo.Number();

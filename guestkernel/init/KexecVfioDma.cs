@@ -16,7 +16,7 @@ public static unsafe class KexecVfioDma
     private const ulong TokIommufd = 1, TokRing = 2, TokEduBuf = 3, TokEngine = 4, TokEdu = 5, TokRo = 6, TokState = 0x57;
     private const int Stage1Tests = 9, Stage2Tests = 9;
 
-    private struct State
+    private struct State            // starts like ScenarioState: Magic, NextTest, Failed
     {
         public ulong Magic, NextTest, Failed, WrittenAtFreeze, EduSum, RoSum;
         public ulong HaveEngine;
@@ -136,15 +136,7 @@ public static unsafe class KexecVfioDma
     private static int Stage2(long dev, long stateSession)
     {
         var s = default(State);
-        long stateFd = Luo.Retrieve(stateSession, TokState);
-        if (stateFd >= 0)
-        {
-            Sys.Lseek(stateFd, 0, 0);
-            Sys.Read(stateFd, &s, sizeof(State));
-        }
-        Ktap.Number = (int)s.NextTest - 1;
-        Ktap.Failed = (int)s.Failed;
-        Ktap.Check(s.Magic == ScenarioState.MagicValue, "reboot_kexec", "state lost");
+        ScenarioState.Resume(stateSession, TokState, &s, sizeof(State), "state lost");
 
         long session = Luo.Session(dev, Luo.RetrieveSession, "vfio");
         Ktap.Expect(Luo.Retrieve(session, s.HaveEngine == 1 ? TokEngine : TokEdu), -Sys.EAGAIN, "vfio_needs_iommufd_retrieved_first");

@@ -76,38 +76,38 @@ public static unsafe class Cmdline
         return n;
     }
 
+    /// <summary>
+    /// The index just past the first <c>key=</c> that starts a word at or after <paramref name="from"/>, or -1.
+    /// </summary>
+    private static long ValueAt(byte* b, long n, string key, long from)
+    {
+        for (long i = from; i + key.Length < n; i++)
+        {
+            if (i > 0 && b[i - 1] != ' ') continue;
+            bool match = b[i + key.Length] == '=';
+            for (int k = 0; k < key.Length && match; k++) match = b[i + k] == key[k];
+            if (match) return i + key.Length + 1;
+        }
+        return -1;
+    }
+
     /// <summary>The decimal value of <c>key=N</c>, or <paramref name="fallback"/>.</summary>
     public static long Number(string key, long fallback)
     {
         byte* b = stackalloc byte[1024];
         long n = Read(b, 1023);
-        for (long i = 0; i + key.Length < n; i++)
-        {
-            if (i > 0 && b[i - 1] != ' ') continue;
-            bool match = b[i + key.Length] == '=';
-            for (int k = 0; k < key.Length && match; k++) match = b[i + k] == key[k];
-            if (!match) continue;
-            long v = 0, j = i + key.Length + 1;
-            if (j >= n || b[j] < '0' || b[j] > '9') return fallback;
-            for (; j < n && b[j] >= '0' && b[j] <= '9'; j++) v = v * 10 + (b[j] - '0');
-            return v;
-        }
-        return fallback;
+        long j = ValueAt(b, n, key, 0);
+        if (j < 0 || j >= n || b[j] < '0' || b[j] > '9') return fallback;
+        long v = 0;
+        for (; j < n && b[j] >= '0' && b[j] <= '9'; j++) v = v * 10 + (b[j] - '0');
+        return v;
     }
 
     /// <summary>True when the command line has <c>key=</c> with any value.</summary>
     public static bool HasKey(string key)
     {
         byte* b = stackalloc byte[1024];
-        long n = Read(b, 1023);
-        for (long i = 0; i + key.Length < n; i++)
-        {
-            if (i > 0 && b[i - 1] != ' ') continue;
-            bool match = b[i + key.Length] == '=';
-            for (int k = 0; k < key.Length && match; k++) match = b[i + k] == key[k];
-            if (match) return true;
-        }
-        return false;
+        return ValueAt(b, Read(b, 1023), key, 0) >= 0;
     }
 
     /// <summary>True when the command line has <c>key=value</c>.</summary>
@@ -115,14 +115,10 @@ public static unsafe class Cmdline
     {
         byte* b = stackalloc byte[1024];
         long n = Read(b, 1023);
-        string want = key;
-        for (long i = 0; i + want.Length + 1 + value.Length <= n; i++)
+        for (long v = ValueAt(b, n, key, 0); v >= 0; v = ValueAt(b, n, key, v))
         {
-            if (i > 0 && b[i - 1] != ' ') continue;
+            if (v + value.Length > n) continue;
             bool match = true;
-            for (int k = 0; k < want.Length && match; k++) match = b[i + k] == want[k];
-            if (!match || b[i + want.Length] != '=') continue;
-            long v = i + want.Length + 1;
             for (int k = 0; k < value.Length && match; k++) match = b[v + k] == value[k];
             if (match && (v + value.Length == n || b[v + value.Length] == ' ')) return true;
         }

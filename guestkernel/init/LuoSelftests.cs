@@ -115,15 +115,7 @@ public static unsafe class LuoSelftests
     {
         byte* buf = (byte*)Heap.Allocate(4096);
         var st = default(ScenarioState);
-        long stateFd = Luo.Retrieve(stateSession, TokenState);
-        if (stateFd >= 0)
-        {
-            Sys.Lseek(stateFd, 0, 0);
-            Sys.Read(stateFd, &st, sizeof(ScenarioState));
-        }
-        Ktap.Number = (int)st.NextTest - 1;
-        Ktap.Failed = (int)st.Failed;
-        Ktap.Check(stateFd >= 0 && st.Magic == ScenarioState.MagicValue, "reboot_kexec", "state did not survive");
+        ScenarioState.Resume(stateSession, TokenState, &st, sizeof(ScenarioState), "state did not survive");
 
         long s1 = Luo.Session(dev, Luo.RetrieveSession, "selftest-one");
         long s2 = Luo.Session(dev, Luo.RetrieveSession, "selftest-two");

@@ -124,7 +124,8 @@ public static class Ktap
         Out.Str("\n");
     }
 
-    public static bool Check(bool ok, string name, string reason)
+    /// <summary>Counts one result and prints "ok N name" or "not ok N name" (the caller ends the line).</summary>
+    private static void Begin(bool ok, string name)
     {
         Number++;
         if (!ok) Failed++;
@@ -132,6 +133,11 @@ public static class Ktap
         Out.Dec(Number);
         Out.Str(" ");
         Out.Str(name);
+    }
+
+    public static bool Check(bool ok, string name, string reason)
+    {
+        Begin(ok, name);
         if (!ok)
         {
             Out.Str(" # ");
@@ -144,13 +150,8 @@ public static class Ktap
     /// <summary>Checks that a call returned <paramref name="expected"/> (0 or -errno), reporting the actual value.</summary>
     public static bool Expect(long actual, long expected, string name)
     {
-        Number++;
         bool ok = actual == expected;
-        if (!ok) Failed++;
-        Out.Str(ok ? "ok " : "not ok ");
-        Out.Dec(Number);
-        Out.Str(" ");
-        Out.Str(name);
+        Begin(ok, name);
         if (!ok)
         {
             Out.Str(" # expected ");
@@ -164,11 +165,7 @@ public static class Ktap
 
     public static void Skip(string name, string reason)
     {
-        Number++;
-        Out.Str("ok ");
-        Out.Dec(Number);
-        Out.Str(" ");
-        Out.Str(name);
+        Begin(true, name);
         Out.Str(" # SKIP ");
         Out.Line(reason);
     }
