@@ -143,7 +143,7 @@ public static unsafe class Firmware
             ulong off = *(ulong*)(ph + 8), paddr = *(ulong*)(ph + 24), filesz = *(ulong*)(ph + 32), memsz = *(ulong*)(ph + 40);
             if (off > size || filesz > size - off || filesz > memsz) Panic.Fail("kernel segment is outside the file");
             uint type = *(uint*)ph;
-            if (type == 4) entry = FindPvhEntry(e + off, filesz, entry);
+            if (type == 4 && PvhNote.FindEntry(e + off, filesz) is var found && found != 0) entry = found;
             if (type != 1 || memsz == 0) continue;
             if (!IsRam(paddr, memsz)) Panic.Fail("kernel segment is not in RAM");
             if (Overlaps(paddr, memsz, fwStart, fwEnd - fwStart) || Overlaps(paddr, memsz, (ulong)e, size))
@@ -153,21 +153,6 @@ public static unsafe class Firmware
         }
         if (entry == 0) Panic.Fail("kernel has no PVH entry note (Xen, type 18)");
         return entry;
-    }
-
-    private static ulong FindPvhEntry(byte* notes, ulong size, ulong found)
-    {
-        ulong p = 0;
-        while (p + 12 <= size)
-        {
-            uint namesz = *(uint*)(notes + p), descsz = *(uint*)(notes + p + 4), type = *(uint*)(notes + p + 8);
-            ulong name = p + 12, desc = name + ((namesz + 3) & ~3u);
-            if (desc + descsz > size) break;
-            if (type == 18 && namesz == 4 && notes[name] == 'X' && notes[name + 1] == 'e' && notes[name + 2] == 'n')
-                return descsz >= 8 ? *(ulong*)(notes + desc) : *(uint*)(notes + desc);
-            p = desc + ((descsz + 3) & ~3u);
-        }
-        return found;
     }
 
     private static void WriteStartInfo()

@@ -50,30 +50,8 @@ public static unsafe class FwCfg
     /// <summary>Finds a file by name; false when fw_cfg or the file is absent.</summary>
     public static bool Find(string name, out ushort key, out uint size)
     {
-        key = 0;
-        size = 0;
-        if (!Present()) return false;
-        Native.Outw(Selector, KeyFileDir);
-        byte* b = stackalloc byte[64];
-        for (int i = 0; i < 4; i++) b[i] = (byte)Native.Inb(Data);
-        uint count = Be32(b);
-        for (uint n = 0; n < count && n < 4096; n++)
-        {
-            for (int i = 0; i < 64; i++) b[i] = (byte)Native.Inb(Data);
-            bool match = true;
-            for (int i = 0; i < 56; i++)
-            {
-                byte want = i < name.Length ? (byte)name[i] : (byte)0;
-                if (b[8 + i] != want) { match = false; break; }
-                if (want == 0) break;
-            }
-            if (match)
-            {
-                size = Be32(b);
-                key = (ushort)((b[4] << 8) | b[5]);
-                return true;
-            }
-        }
-        return false;
+        byte* b = stackalloc byte[56];
+        for (int i = 0; i < name.Length && i < 56; i++) b[i] = (byte)name[i];
+        return Find(b, name.Length, out key, out size);
     }
 }

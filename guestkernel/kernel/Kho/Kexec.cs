@@ -35,7 +35,7 @@ public static unsafe class Kexec
             uint type = *(uint*)ph;
             ulong off = *(ulong*)(ph + 8), paddr = *(ulong*)(ph + 24), filesz = *(ulong*)(ph + 32), memsz = *(ulong*)(ph + 40);
             if (off > size || filesz > size - off || filesz > memsz) return -Errno.ENOEXEC;
-            if (type == 4) pvh = FindPvhEntry(e + off, filesz);
+            if (type == 4) pvh = PvhNote.FindEntry(e + off, filesz);
             if (type != 1 || memsz == 0) continue;
             if (paddr < low) low = paddr;
             if (paddr + memsz > high) high = paddr + memsz;
@@ -80,21 +80,6 @@ public static unsafe class Kexec
         Console.Write(" KiB kernel at ");
         Console.WriteHex(dest);
         Console.WriteLine(" (inside KHO scratch)");
-        return 0;
-    }
-
-    private static ulong FindPvhEntry(byte* notes, ulong size)
-    {
-        ulong p = 0;
-        while (p + 12 <= size)
-        {
-            uint namesz = *(uint*)(notes + p), descsz = *(uint*)(notes + p + 4), type = *(uint*)(notes + p + 8);
-            ulong name = p + 12, desc = name + ((namesz + 3) & ~3u);
-            if (desc + descsz > size) break;
-            if (type == 18 && namesz == 4 && notes[name] == 'X' && notes[name + 1] == 'e' && notes[name + 2] == 'n')
-                return descsz >= 8 ? *(ulong*)(notes + desc) : *(uint*)(notes + desc);
-            p = desc + ((descsz + 3) & ~3u);
-        }
         return 0;
     }
 
