@@ -17,7 +17,7 @@ public sealed class ScenarioTests
     private string _images = "";
 
     [OneTimeSetUp]
-    public void Export() => _images = HostTool.ExportImages();
+    public void Export() => _images = GuestImageFiles.Export();
 
     [OneTimeTearDown]
     public void Clean() => Directory.Delete(_images, recursive: true);
