@@ -31,8 +31,6 @@ public sealed class IoApic : IMmioDevice
 
     public long Delivered { get; private set; }
 
-    public ulong Redirection(int pin) => _redirection[pin];
-
     /// <summary>Drives input <paramref name="pin"/> to <paramref name="level"/>; out-of-range pins are ignored.</summary>
     public void SetIrq(int pin, bool level)
     {
@@ -41,13 +39,6 @@ public sealed class IoApic : IMmioDevice
         _level[pin] = level;
         if ((_redirection[pin] & LevelTriggered) != 0) { if (level) Service(pin); }
         else if (rising) Service(pin);
-    }
-
-    public IIrqLine Line(int pin) => new PinLine(this, pin);
-
-    private sealed class PinLine(IoApic ioapic, int pin) : IIrqLine
-    {
-        public void Set(bool level) => ioapic.SetIrq(pin, level);
     }
 
     /// <summary>End of interrupt for <paramref name="vector"/>: clears Remote IRR on the level-triggered pins using it.</summary>

@@ -111,12 +111,4 @@ public sealed class Pic8259
         _master.SetLine(2, false);
         return _slave.VectorBase + s;
     }
-
-    /// <summary>An IRQ line of this controller as a device sees it.</summary>
-    public IIrqLine Line(int irq) => new IrqLine(this, irq);
-
-    private sealed class IrqLine(Pic8259 pic, int irq) : IIrqLine
-    {
-        public void Set(bool level) => pic.SetIrq(irq, level);
-    }
 }
