@@ -15,6 +15,9 @@ public sealed class MachineConfig
     public string CommandLine { get; set; } = "";
     /// <summary>The kernel's name as the user gave it; multiboot kernels see it at the start of their command line.</summary>
     public string KernelName { get; set; } = "kernel";
+    /// <summary>Initial RAM disk (QEMU's -initrd): a PVH module or the boot protocol's ramdisk for direct boot,
+    /// fw_cfg's initrd items for a firmware.</summary>
+    public byte[]? Initrd { get; set; }
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
     /// <summary>Bytes typed into the UART (the terminal's stdin); null for none, which keeps a run deterministic.</summary>
     public Stream? SerialInput { get; set; }

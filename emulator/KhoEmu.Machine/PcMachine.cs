@@ -86,6 +86,9 @@ public sealed class PcMachine : IDisposable
         if ((address & 0xFFF0_0000) == 0xFEE0_0000) Apic.Accept((int)(data & 0xFF));
     }
 
+    /// <summary>Guest-physical address of the ACPI RSDP the machine installed for direct boot; 0 when none.</summary>
+    public ulong AcpiRsdpAddress { get; internal set; }
+
     public PciBus Pci { get; }
     public IntelIommu Iommu { get; }
     public EduDevice Edu { get; }
