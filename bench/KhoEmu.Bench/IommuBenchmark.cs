@@ -3,6 +3,7 @@ using BenchmarkDotNet.Attributes;
 using KhoEmu.Core;
 using KhoEmu.Devices.Iommu;
 using KhoEmu.Machine;
+using KhoEmu.Machine.Board;
 
 namespace KhoEmu.Bench;
 
@@ -49,9 +50,9 @@ public class IommuBenchmark
         W64(Pdpt, Pd | 3);
         W64(Pd + ((Iova >> 21) & 511) * 8, Pt | 3);
         for (ulong i = 0; i < 512; i++) W64(Pt + i * 8, (Ram + i * 4096) | 3);
-        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0x20, 8, Root);
-        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0x18, 4, IntelIommu.GcmdSrtp);
-        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0x18, 4, IntelIommu.GcmdTe);
+        m.Memory.Mmio.Write(Q35Layout.VtdBase + 0x20, 8, Root);
+        m.Memory.Mmio.Write(Q35Layout.VtdBase + 0x18, 4, IntelIommu.GcmdSrtp);
+        m.Memory.Mmio.Write(Q35Layout.VtdBase + 0x18, 4, IntelIommu.GcmdTe);
         m.Iommu.Translate(sid, Iova, true, out _);
         return m;
     }
@@ -73,7 +74,7 @@ public class IommuBenchmark
     [Benchmark(Description = "translate, IOTLB miss (4-level walk)")]
     public ulong TranslateMiss()
     {
-        _m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0xF8, 8, (1UL << 63) | (1UL << 60));   // global IOTLB invalidation
+        _m.Memory.Mmio.Write(Q35Layout.VtdBase + 0xF8, 8, (1UL << 63) | (1UL << 60));   // global IOTLB invalidation
         _m.Iommu.Translate(1 << 3, Iova + 0x123, true, out ulong pa);
         return pa;
     }

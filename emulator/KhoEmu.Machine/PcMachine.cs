@@ -7,6 +7,8 @@ using KhoEmu.Devices.Timers;
 using KhoEmu.Devices.Uart16550;
 using KhoEmu.Devices.Pci;
 using KhoEmu.Devices.Iommu;
+using KhoEmu.Machine.Acpi;
+using KhoEmu.Machine.Board;
 using KhoEmu.Machine.Boot;
 using KhoEmu.Memory;
 
@@ -24,41 +26,43 @@ public sealed class PcMachine : IDisposable
     {
         Config = config;
         Memory = new PhysicalMemory(config.MemorySize);
+        Devices = new DeviceRegistry(Ports, Memory.Mmio);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock);
         Pic.Register(Ports);
-        Apic = new LocalApic(Clock);
-        Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
-        IoApic = new IoApic(Apic.Accept);
-        Memory.Mmio.Register(IoApic.DefaultBase, 0x1000, IoApic, "ioapic");
+        Devices.Note(Q35Layout.PicMaster, Pic);
+        Devices.Note(Q35Layout.PicSlave, Pic);
+        Apic = Devices.Add(Q35Layout.LocalApic, new LocalApic(Clock));
+        IoApic = Devices.Add(Q35Layout.IoApic, new IoApic(Apic.Accept));
         Apic.EoiBroadcast = IoApic.EndOfInterrupt;
-        Uart = new Uart16550(config.SerialOutput, new IsaIrqLine(Pic, IoApic, 4));
-        Ports.Register(0x3F8, 8, Uart, "uart-com1");
-        Ports.Register(0xF4, 4, new DebugExit(OnDebugExit), "isa-debug-exit");
-        FwCfg = new FwCfg(Memory);
-        Ports.Register(0x510, 12, FwCfg, "fw_cfg");
-        KhoOracle = new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop());
-        Ports.Register(KhoOracle.Port, 4, KhoOracle, "kho-oracle");
-        Pit = new Pit8254(Clock, new IsaIrqLine(Pic, IoApic, 0));
-        Ports.Register(0x40, 4, Pit, "pit");
+        Uart = Devices.Add(Q35Layout.Com1, new Uart16550(config.SerialOutput, IsaIrq(Q35Layout.Com1)));
+        Devices.Add(Q35Layout.DebugExit, new DebugExit(OnDebugExit));
+        FwCfg = Devices.Add(Q35Layout.FwCfg, new FwCfg(Memory));
+        KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop()));
+        Pit = Devices.Add(Q35Layout.Pit, new Pit8254(Clock, IsaIrq(Q35Layout.Pit)));
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
         Pci = new PciBus(Memory.Mmio) { InterruptSink = IoApic.SetIrq };
-        Ports.Register(0xCF8, 8, Pci, "pci-conf1");
-        Memory.Mmio.Register(PciBus.EcamBase, PciBus.EcamSize, Pci, "pci-ecam");
-        Iommu = new IntelIommu(Memory);
-        Memory.Mmio.Register(IntelIommu.DefaultBase, IntelIommu.Size, Iommu, "intel-iommu");
-        Pci.Plug(0, 0, new PciHostBridge());
-        Edu = new EduDevice(Clock);
-        Pci.Plug(1, 0, Edu);
+        Devices.Add(Q35Layout.PciConfig, Pci);
+        Devices.Add(Q35Layout.Ecam, Pci);
+        Iommu = Devices.Add(Q35Layout.Iommu, new IntelIommu(Memory));
+        Devices.AddPci(Q35Layout.HostBridge, Pci, new PciHostBridge());
+        Edu = Devices.AddPci(Q35Layout.Edu, Pci, new EduDevice(Clock));
         Edu.ConnectDma(Iommu.ForDevice(Edu.SourceId));
         Edu.MsiSink = DeliverMsi;
-        DmaEngine = new DmaEngine(Clock);
-        Pci.Plug(2, 0, DmaEngine);
+        DmaEngine = Devices.AddPci(Q35Layout.DmaEngine, Pci, new DmaEngine(Clock));
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
         KhoOracle.Iommu = Iommu;
         if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
+
+        // The memory map: the top KiB of conventional memory and the F-segment reserved, the VGA and option-ROM
+        // range absent; the E-segment holds the ACPI tables when the machine boots the kernel itself.
+        bool direct = config.Firmware is null;
+        Memory.Reserve(Q35Layout.Ebda.Base, Q35Layout.Ebda.Size, E820Type.Reserved);
+        Memory.Reserve(Q35Layout.Ebda.End, Q35Layout.BiosArea.Base - Q35Layout.Ebda.End, null);
+        Memory.Reserve(Q35Layout.DirectBootAcpiTables.Base, Q35Layout.DirectBootAcpiTables.Size, direct ? E820Type.Acpi : null);
+        Memory.Reserve(Q35Layout.FSegment.Base, Q35Layout.FSegment.Size, E820Type.Reserved);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);
         FwCfg.SetU32(FwCfgKeys.NbCpus, 1);
@@ -72,6 +76,15 @@ public sealed class PcMachine : IDisposable
 
         if (config.Firmware is { } rom) Memory.LoadRom(rom);
         FwCfg.AddFile("etc/e820", E820Table());
+
+        // ACPI: a firmware runs etc/table-loader itself; for direct boot the machine runs it and the kernel finds the
+        // RSDP by scanning the BIOS area or in the boot protocol (AcpiRsdpAddress).
+        Acpi = new AcpiTables();
+        FwCfg.AddFile(AcpiTables.TablesFile, Acpi.Tables);
+        FwCfg.AddFile(AcpiTables.RsdpFile, Acpi.Rsdp);
+        FwCfg.AddFile(AcpiTables.LoaderFile, Acpi.Loader);
+        if (direct) AcpiRsdpAddress = Acpi.InstallDirect(Memory);
+
         if (config.Firmware is not null)
         {
             if (config.Kernel is { } k) FwCfg.AddFile("opt/khoemu/kernel", k);
@@ -80,10 +93,19 @@ public sealed class PcMachine : IDisposable
         else DemoGuest.Load(this);
     }
 
+    /// <summary>The interrupt line of an ISA device's first IRQ (to the 8259 and the I/O APIC input the board wires).</summary>
+    private IsaIrqLine IsaIrq(BoardDevice device) => new(Pic, IoApic, device.IsaIrqs[0]);
+
+    /// <summary>Every device by name, where the layout placed it.</summary>
+    public DeviceRegistry Devices { get; }
+
+    /// <summary>The ACPI tables, the RSDP and the table-loader script served in fw_cfg.</summary>
+    public AcpiTables Acpi { get; }
+
     /// <summary>MSI: a write to 0xFEExxxxx with the vector in the low data byte goes to the local APIC.</summary>
     private void DeliverMsi(ulong address, uint data)
     {
-        if ((address & 0xFFF0_0000) == 0xFEE0_0000) Apic.Accept((int)(data & 0xFF));
+        if ((address & 0xFFF0_0000) == Q35Layout.LocalApicBase) Apic.Accept((int)(data & 0xFF));
     }
 
     /// <summary>Guest-physical address of the ACPI RSDP the machine installed for direct boot; 0 when none.</summary>

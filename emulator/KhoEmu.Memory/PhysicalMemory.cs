@@ -64,19 +64,36 @@ public sealed unsafe class PhysicalMemory : IGuestMemory, IDisposable
     /// <summary>True when <paramref name="gpa"/> is in the firmware ROM.</summary>
     public bool IsRom(ulong gpa) => gpa >= _romBase && gpa < HighMemoryBase && _rom.Length > 0;
 
-    /// <summary>The machine's memory map: RAM, the legacy VGA/BIOS hole and the ROM reserved.</summary>
+    private readonly List<(ulong Address, ulong Length, E820Type? Type)> _holes = [];
+
+    /// <summary>
+    /// Takes [<paramref name="address"/>, +<paramref name="length"/>) out of the RAM the memory map offers the OS and
+    /// lists it with <paramref name="type"/>, or not at all when <paramref name="type"/> is null (a legacy hole). The
+    /// bytes stay addressable RAM; only the map changes. The board decides the holes (Q35Layout).
+    /// </summary>
+    public void Reserve(ulong address, ulong length, E820Type? type)
+    {
+        if (length == 0 || address + length < address) throw new ArgumentOutOfRangeException(nameof(length), "reserved range is empty or wraps");
+        _holes.Add((address, length, type));
+    }
+
+    /// <summary>The machine's memory map, sorted: RAM minus the reserved ranges, the reserved ranges, the ROM.</summary>
     public IReadOnlyList<E820Entry> MemoryMap()
     {
-        var map = new List<E820Entry>
+        var ram = new List<(ulong Start, ulong End)> { (0, LowRamSize) };
+        if (HighRamSize > 0) ram.Add((HighMemoryBase, HighMemoryBase + HighRamSize));
+        foreach (var (address, length, _) in _holes)
         {
-            new(0, Math.Min(LowRamSize, 0x9FC00), E820Type.Ram),
-            new(0x9FC00, 0x400, E820Type.Reserved),
-            new(0xF0000, 0x10000, E820Type.Reserved),
-        };
-        if (LowRamSize > 0x100000) map.Add(new(0x100000, LowRamSize - 0x100000, E820Type.Ram));
+            ulong end = address + length;
+            ram = [.. ram.SelectMany(r => end <= r.Start || address >= r.End
+                ? [r]
+                : new[] { (r.Start, Math.Min(r.End, address)), (Math.Max(r.Start, end), r.End) }.Where(p => p.Item2 > p.Item1))];
+        }
+        var map = ram.Select(r => new E820Entry(r.Start, r.End - r.Start, E820Type.Ram)).ToList();
+        foreach (var (address, length, type) in _holes)
+            if (type is { } t) map.Add(new(address, length, t));
         if (_rom.Length > 0) map.Add(new(_romBase, (ulong)_rom.Length, E820Type.Reserved));
-        if (HighRamSize > 0) map.Add(new(HighMemoryBase, HighRamSize, E820Type.Ram));
-        return map;
+        return [.. map.OrderBy(e => e.Address)];
     }
 
     /// <summary>Reads a naturally sized value of 1, 2, 4 or 8 bytes from any physical address (slow path).</summary>

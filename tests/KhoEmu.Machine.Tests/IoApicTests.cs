@@ -1,6 +1,7 @@
 using KhoEmu.Devices.Interrupts;
 using KhoEmu.Devices.Pci;
 using NUnit.Framework;
+using KhoEmu.Machine.Board;
 
 namespace KhoEmu.Machine.Tests;
 
@@ -23,14 +24,14 @@ public sealed class IoApicTests
 
     private static uint Reg(PcMachine m, uint reg)
     {
-        m.Memory.Mmio.Write(IoApic.DefaultBase, 4, reg);
-        return (uint)m.Memory.Mmio.Read(IoApic.DefaultBase + 0x10, 4);
+        m.Memory.Mmio.Write(Q35Layout.IoApicBase, 4, reg);
+        return (uint)m.Memory.Mmio.Read(Q35Layout.IoApicBase + 0x10, 4);
     }
 
     private static void SetReg(PcMachine m, uint reg, uint value)
     {
-        m.Memory.Mmio.Write(IoApic.DefaultBase, 4, reg);
-        m.Memory.Mmio.Write(IoApic.DefaultBase + 0x10, 4, value);
+        m.Memory.Mmio.Write(Q35Layout.IoApicBase, 4, reg);
+        m.Memory.Mmio.Write(Q35Layout.IoApicBase + 0x10, 4, value);
     }
 
     private static void Route(PcMachine m, int pin, int vector, bool level, bool masked = false)

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using KhoEmu.Devices.Iommu;
 using KhoEmu.Devices.Pci;
 using NUnit.Framework;
+using KhoEmu.Machine.Board;
 
 namespace KhoEmu.Machine.Tests;
 
@@ -62,9 +63,9 @@ public sealed class PciIommuTests
         W64(m, Pt + 1 * 8, RamB | 1);
         W64(m, Pt + 2 * 8, RamC | 3);
         var mmio = m.Memory.Mmio;
-        mmio.Write(IntelIommu.DefaultBase + 0x20, 8, Root);
-        mmio.Write(IntelIommu.DefaultBase + 0x18, 4, IntelIommu.GcmdSrtp);
-        mmio.Write(IntelIommu.DefaultBase + 0x18, 4, IntelIommu.GcmdTe);
+        mmio.Write(Q35Layout.VtdBase + 0x20, 8, Root);
+        mmio.Write(Q35Layout.VtdBase + 0x18, 4, IntelIommu.GcmdSrtp);
+        mmio.Write(Q35Layout.VtdBase + 0x18, 4, IntelIommu.GcmdTe);
     }
 
     private static void EduDma(PcMachine m, ulong src, ulong dst, ulong count, bool toRam)
@@ -85,7 +86,7 @@ public sealed class PciIommuTests
         Assert.That(Config(m, 1, 0), Is.EqualTo(0x11E8_1234u), "edu");
         Assert.That(Config(m, 2, 0), Is.EqualTo(0x0D4A_4B45u), "dma engine");
         Assert.That(Config(m, 9, 0), Is.EqualTo(0xFFFF_FFFFu), "empty slot");
-        Assert.That(m.Memory.Mmio.Read(PciBus.EcamBase + (1UL << 15), 4), Is.EqualTo(0x11E8_1234UL));
+        Assert.That(m.Memory.Mmio.Read(Q35Layout.EcamBase + (1UL << 15), 4), Is.EqualTo(0x11E8_1234UL));
         Assert.That(Config(m, 1, 0x08) >> 8, Is.EqualTo(0x00FF_0000u >> 0 & 0xFFFFFF), "class code");
     }
 
@@ -138,15 +139,15 @@ public sealed class PciIommuTests
         Assert.That(after, Is.EqualTo(before), "nothing written");
         Assert.That(m.Edu.DmaFailures, Is.EqualTo(1));
         var mmio = m.Memory.Mmio;
-        Assert.That(mmio.Read(IntelIommu.DefaultBase + 0x34, 4) & 2, Is.EqualTo(2UL), "FSTS.PPF");
-        ulong hi = mmio.Read(IntelIommu.DefaultBase + IntelIommu.FaultRecordOffset + 8, 8);
-        Assert.That(mmio.Read(IntelIommu.DefaultBase + IntelIommu.FaultRecordOffset, 8), Is.EqualTo(target & ~0xFFFUL));
+        Assert.That(mmio.Read(Q35Layout.VtdBase + 0x34, 4) & 2, Is.EqualTo(2UL), "FSTS.PPF");
+        ulong hi = mmio.Read(Q35Layout.VtdBase + IntelIommu.FaultRecordOffset + 8, 8);
+        Assert.That(mmio.Read(Q35Layout.VtdBase + IntelIommu.FaultRecordOffset, 8), Is.EqualTo(target & ~0xFFFUL));
         Assert.That(hi >> 63, Is.EqualTo(1UL), "F");
         Assert.That((hi >> 32) & 0xFF, Is.EqualTo((ulong)reason));
         Assert.That(hi & 0xFFFF, Is.EqualTo(1UL << 3), "source id of edu (00:01.0)");
         Assert.That((hi >> 62) & 1, Is.Zero, "a write");
-        mmio.Write(IntelIommu.DefaultBase + IntelIommu.FaultRecordOffset + 12, 4, 0x8000_0000);
-        Assert.That(mmio.Read(IntelIommu.DefaultBase + 0x34, 4) & 2, Is.Zero, "cleared");
+        mmio.Write(Q35Layout.VtdBase + IntelIommu.FaultRecordOffset + 12, 4, 0x8000_0000);
+        Assert.That(mmio.Read(Q35Layout.VtdBase + 0x34, 4) & 2, Is.Zero, "cleared");
     }
 
     [Test]
@@ -157,9 +158,9 @@ public sealed class PciIommuTests
         Assert.That(m.Iommu.Translate(1 << 3, Iova, false, out ulong pa) && pa == RamA);
         W64(m, Pt, RamC | 3);                                              // remap without telling the IOMMU
         Assert.That(m.Iommu.Translate(1 << 3, Iova, false, out pa) && pa == RamA, "cached, as hardware would");
-        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0xF0, 8, Iova);       // IVA: address, AM 0
-        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0xF8, 8, (1UL << 63) | (3UL << 60) | (1UL << 32)); // page-selective, DID 1
-        Assert.That(m.Memory.Mmio.Read(IntelIommu.DefaultBase + 0xF8, 8) >> 63, Is.Zero, "IVT cleared when done");
+        m.Memory.Mmio.Write(Q35Layout.VtdBase + 0xF0, 8, Iova);       // IVA: address, AM 0
+        m.Memory.Mmio.Write(Q35Layout.VtdBase + 0xF8, 8, (1UL << 63) | (3UL << 60) | (1UL << 32)); // page-selective, DID 1
+        Assert.That(m.Memory.Mmio.Read(Q35Layout.VtdBase + 0xF8, 8) >> 63, Is.Zero, "IVT cleared when done");
         Assert.That(m.Iommu.Translate(1 << 3, Iova, false, out pa) && pa == RamC);
         Assert.That(m.Iommu.IotlbHits, Is.GreaterThan(0));
     }
@@ -199,7 +200,7 @@ public sealed class PciIommuTests
         const ushort engine = 2 << 3;
         W64(m, Context + engine * 16, Pdpt3 | 1);
         W64(m, Context + engine * 16 + 8, 1 | (2UL << 8));                 // AW 39-bit, domain 2
-        m.Memory.Mmio.Write(IntelIommu.DefaultBase + 0x28, 8, (1UL << 63) | (1UL << 61));   // global context invalidation
+        m.Memory.Mmio.Write(Q35Layout.VtdBase + 0x28, 8, (1UL << 63) | (1UL << 61));   // global context invalidation
         W64(m, Pdpt3, Pd3 | 3);
         W64(m, Pd3, Ram2M | 0x80 | 3);
         Assert.That(m.Iommu.Translate(engine, 0x1000, true, out pa) && pa == Ram2M + 0x1000);
@@ -236,7 +237,7 @@ public sealed class PciIommuTests
         Assert.That(mmio.Read(EngineBar + 0x28, 8), Is.EqualTo(10UL), "ten records in ten periods");
         for (ulong i = 0; i < 10; i++) Assert.That(R64(m, RamA + i * 16), Is.EqualTo(i), $"sequence at slot {i}");
         W64(m, Pt, 0);                                                     // unmap the ring and invalidate globally
-        mmio.Write(IntelIommu.DefaultBase + 0xF8, 8, (1UL << 63) | (1UL << 60));
+        mmio.Write(Q35Layout.VtdBase + 0xF8, 8, (1UL << 63) | (1UL << 60));
         m.Clock.AdvanceTo(m.Clock.Now + 20_000 * 3);
         Assert.That(mmio.Read(EngineBar + 0x30, 8), Is.EqualTo(3UL), "faulted writes");
         Assert.That(m.Iommu.FaultCount, Is.EqualTo(3));
@@ -260,7 +261,7 @@ public sealed class DeviceRegisterFuzzTests
         mmio.Write(0xC010_0000 + 0x08, 8, 0x0800_0000);
         mmio.Write(0xC010_0000 + 0x10, 4, 64);
         mmio.Write(0xC010_0000 + 0x18, 4, 1);
-        ulong[] bases = [IntelIommu.DefaultBase, 0xC000_0000, 0xC010_0000, PciBus.EcamBase, Devices.Interrupts.IoApic.DefaultBase, 0xFEE0_0000];
+        ulong[] bases = [Q35Layout.VtdBase, 0xC000_0000, 0xC010_0000, Q35Layout.EcamBase, Q35Layout.IoApicBase, 0xFEE0_0000];
         for (int i = 0; i < 200_000; i++)
         {
             int size = 1 << rng.Next(4);

@@ -12,7 +12,6 @@ namespace KhoEmu.Devices.Interrupts;
 /// </summary>
 public sealed class IoApic : IMmioDevice
 {
-    public const ulong DefaultBase = 0xFEC0_0000;
     public const int Pins = 24;
     private const ulong Mask = 1UL << 16, LevelTriggered = 1UL << 15, RemoteIrr = 1UL << 14;
     private const ulong WritableBits = 0xFF00_0000_0001_AFFFUL;   // destination, mask, trigger, polarity, dest mode, delivery, vector

@@ -6,11 +6,10 @@ namespace KhoEmu.Devices.Interrupts;
 /// The local APIC subset a kernel needs for timer interrupts (Intel SDM vol. 3, ch. 11): ID, version, TPR, EOI,
 /// spurious vector (software enable), IRR/ISR/TMR with the EOI broadcast to the I/O APIC for level-triggered vectors,
 /// the LVT timer in one-shot and periodic modes with the divide register.
-/// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at 0xFEE00000.
+/// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at Q35Layout.LocalApicBase (0xFEE00000), placed by the board.
 /// </summary>
 public sealed class LocalApic : IMmioDevice
 {
-    public const ulong DefaultBase = 0xFEE0_0000;
     private const ulong TimerHz = 100_000_000;
 
     private readonly VirtualClock _clock;

@@ -14,7 +14,6 @@ namespace KhoEmu.Devices.Iommu;
 /// </summary>
 public sealed class IntelIommu : IMmioDevice
 {
-    public const ulong DefaultBase = 0xFED9_0000, Size = 0x1000;
     public const ulong Version = 0x10;
     // CAP: ND=6 (bits 2:0), SAGAW=0x6 (39- and 48-bit, bits 12:8), MGAW=47 (bits 21:16), FRO=0x22 (x16 = 0x220,
     // bits 33:24), SLLPS 2M|1G (bits 35:34), PSI (bit 39), MAMV=9 (bits 53:48), NFR=0 (one record, bits 47:40).

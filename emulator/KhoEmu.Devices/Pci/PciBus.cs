@@ -12,7 +12,6 @@ namespace KhoEmu.Devices.Pci;
 /// </summary>
 public sealed class PciBus : IPortDevice, IMmioDevice
 {
-    public const ulong EcamBase = 0xB000_0000, EcamSize = 0x1000_0000;
     private readonly MmioBus _mmio;
     private readonly PciFunction?[] _slots = new PciFunction?[256];
     private readonly Dictionary<(PciFunction, int), ulong> _mapped = [];

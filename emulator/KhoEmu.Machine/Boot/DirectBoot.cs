@@ -98,6 +98,7 @@ public static class DirectBoot
         BinaryPrimitives.WriteUInt32LittleEndian(info, HvmStartMagic);
         BinaryPrimitives.WriteUInt32LittleEndian(info[4..], 1);                 // version 1 (has memmap)
         BinaryPrimitives.WriteUInt64LittleEndian(info[24..], WriteCmdline(m, cmdline));
+        BinaryPrimitives.WriteUInt64LittleEndian(info[32..], m.AcpiRsdpAddress);    // rsdp_paddr
         BinaryPrimitives.WriteUInt64LittleEndian(info[40..], MemMapAddr);
         BinaryPrimitives.WriteUInt32LittleEndian(info[48..], (uint)map.Count);
         m.Memory.Write(StartInfoAddr, info);
