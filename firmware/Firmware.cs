@@ -27,6 +27,7 @@ public static unsafe class Firmware
 
     private static E820* s_map;
     private static int s_count;
+    private static ulong s_rsdp;
 
     [RuntimeExport("FirmwareMain")]
     private static void FirmwareMain()
@@ -42,6 +43,7 @@ public static unsafe class Firmware
 
         s_map = (E820*)Heap.Allocate((nuint)(sizeof(E820) * MaxEntries));
         BuildMemoryMap();
+        s_rsdp = AcpiLoader.Run();
 
         ushort key;
         uint size;
@@ -108,6 +110,28 @@ public static unsafe class Firmware
         for (int i = 0; i < s_count; i++)
             if (s_map[i].Type == 1 && addr >= s_map[i].Addr && addr + size <= s_map[i].Addr + s_map[i].Size) return true;
         return false;
+    }
+
+    /// <summary>
+    /// Memory for the ACPI tables (the table-loader's HIGH zone), as SeaBIOS takes it: the top of the highest RAM range
+    /// below 4 GiB, page-granular, marked reserved in the memory map the kernel gets. Returns 0 when nothing fits.
+    /// </summary>
+    public static ulong AllocateHigh(ulong size, ulong align)
+    {
+        int best = -1;
+        for (int i = 0; i < s_count; i++)
+        {
+            ulong end = s_map[i].Addr + s_map[i].Size;
+            if (s_map[i].Type == 1 && end <= 0x1_0000_0000UL && s_map[i].Addr >= 0x100000 && s_map[i].Size > size + (4 << 20)
+                && (best < 0 || end > s_map[best].Addr + s_map[best].Size)) best = i;
+        }
+        if (best < 0 || s_count == MaxEntries) return 0;
+        ulong top = s_map[best].Addr + s_map[best].Size;
+        if (align < 4096) align = 4096;
+        ulong start = (top - size) & ~(align - 1);
+        s_map[best].Size = start - s_map[best].Addr;
+        Add(start, top - start, 2);
+        return start;
     }
 
     /// <summary>A staging buffer for the kernel file: the top of the largest RAM range below 4 GiB.</summary>
@@ -183,6 +207,7 @@ public static unsafe class Firmware
         *(uint*)si = 0x336E_C578;                        // hvm_start_info magic
         *(uint*)(si + 4) = 1;                            // version 1: has the memory map
         *(ulong*)(si + 24) = CmdlineAddr;
+        *(ulong*)(si + 32) = s_rsdp;                     // rsdp_paddr (0: no tables)
         *(ulong*)(si + 40) = MemMapAddr;
         *(uint*)(si + 48) = (uint)s_count;
     }
