@@ -6,7 +6,7 @@ namespace KhoEmu.Firmware;
 /// <summary>
 /// Runs QEMU's fw_cfg "etc/table-loader" (hw/acpi/bios-linker-loader.c; 128-byte entries, 56-byte file names) as
 /// SeaBIOS and OVMF do: ALLOCATE reads a fw_cfg file into memory (zone FSEG: the F-segment, 0xF0000-0xFFFFF; zone
-/// HIGH: the top of RAM below 4 GiB, taken out of the memory map), ADD_POINTER adds a file's address to a field of
+/// HIGH: the top of RAM below 4 GiB; both taken out of the RAM in the memory map), ADD_POINTER adds a file's address to a field of
 /// another, ADD_CHECKSUM subtracts a range's byte sum from a checksum byte. Other commands (WRITE_POINTER, which only
 /// vmgenid-style devices use) are skipped. The result is the address of "etc/acpi/rsdp", for the PVH start info.
 /// </summary>
@@ -106,6 +106,7 @@ public static unsafe class AcpiLoader
         {
             at = (s_fsegNext + align - 1) & ~(ulong)(align - 1);
             if (at + size > FSegmentEnd) return false;
+            if (s_fsegNext == FSegmentBase) Firmware.ReserveRam(FSegmentBase, FSegmentEnd - FSegmentBase);   // QEMU's e820 lists it as RAM
             s_fsegNext = at + size;
         }
         else

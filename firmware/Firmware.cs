@@ -114,24 +114,37 @@ public static unsafe class Firmware
 
     /// <summary>
     /// Memory for the ACPI tables (the table-loader's HIGH zone), as SeaBIOS takes it: the top of the highest RAM range
-    /// below 4 GiB, page-granular, marked reserved in the memory map the kernel gets. Returns 0 when nothing fits.
+    /// below 4 GiB (above 1 MiB), page-granular, marked reserved in the memory map the kernel gets. 0 when nothing fits.
     /// </summary>
     public static ulong AllocateHigh(ulong size, ulong align)
     {
-        int best = -1;
+        if (align < 4096) align = 4096;
+        ulong best = 0, bestEnd = 0;
         for (int i = 0; i < s_count; i++)
         {
             ulong end = s_map[i].Addr + s_map[i].Size;
-            if (s_map[i].Type == 1 && end <= 0x1_0000_0000UL && s_map[i].Addr >= 0x100000 && s_map[i].Size > size + (4 << 20)
-                && (best < 0 || end > s_map[best].Addr + s_map[best].Size)) best = i;
+            if (s_map[i].Type != 1 || end > 0x1_0000_0000UL || end < size + (4 << 20)) continue;
+            ulong start = (end - size) & ~(align - 1);
+            if (start >= s_map[i].Addr && start >= 0x100000 && end > bestEnd) { best = start; bestEnd = end; }
         }
-        if (best < 0 || s_count == MaxEntries) return 0;
-        ulong top = s_map[best].Addr + s_map[best].Size;
-        if (align < 4096) align = 4096;
-        ulong start = (top - size) & ~(align - 1);
-        s_map[best].Size = start - s_map[best].Addr;
-        Add(start, top - start, 2);
-        return start;
+        if (best == 0) return 0;
+        ReserveRam(best, bestEnd - best);
+        return best;
+    }
+
+    /// <summary>Takes [addr, addr+size) out of the RAM range that holds it and lists it as reserved (type 2).</summary>
+    public static void ReserveRam(ulong addr, ulong size)
+    {
+        for (int i = 0; i < s_count; i++)
+        {
+            ulong start = s_map[i].Addr, end = start + s_map[i].Size;
+            if (s_map[i].Type != 1 || addr < start || addr + size > end) continue;
+            if (addr + size < end) Add(addr + size, end - addr - size, 1);
+            if (addr > start) s_map[i].Size = addr - start;
+            else s_map[i] = s_map[--s_count];
+            Add(addr, size, 2);
+            return;
+        }
     }
 
     /// <summary>A staging buffer for the kernel file: the top of the largest RAM range below 4 GiB.</summary>

@@ -149,6 +149,7 @@ public sealed class ScenarioTests
             "-fw_cfg", "name=opt/khoemu/init,file=init.elf", "-fw_cfg", "name=opt/khoemu/cmdline,file=cmdline");
         var report = KtapReport.Parse(q.Text);
         Assert.That(q.Text, Does.StartWith("KhoEmu firmware"));
+        Assert.That(q.Text, Does.Contain("firmware: ACPI RSDP at 0x00000000000f"), "QEMU's table-loader ran; RSDP in the F-segment");
         Assert.That(report.Problems, Is.Empty, q.Text + q.Stderr);
         Assert.That(report.Failed, Is.Zero, q.Text);
     }

@@ -1,8 +1,9 @@
 using System.Buffers.Binary;
 using System.Text;
+using KhoEmu.Machine;
 using KhoEmu.Machine.Board;
 
-namespace KhoEmu.Machine.Tests.Acpi;
+namespace KhoEmu.Tests;
 
 /// <summary>Test-side reading of installed ACPI tables: the RSDP scan a kernel does and the walk of the XSDT.</summary>
 internal static class AcpiTestSupport
