@@ -31,7 +31,8 @@ public static class QemuOptions
             if (key is not ("iobase" or "iosize"))
                 throw new FormatException($"-device {spec}: unknown isa-debug-exit property '{key}'");
             ulong n = ParseNumber(spec, value);
-            if ((key == "iobase" && n != 0xF4) || (key == "iosize" && n != 4))
+            var port = Board.Q35Layout.DebugExit.Port;
+            if ((key == "iobase" && n != port.Base) || (key == "iosize" && n != (ulong)port.Count))
                 throw new FormatException($"-device {spec}: isa-debug-exit is fixed at iobase=0xf4,iosize=0x04");
         }
     }

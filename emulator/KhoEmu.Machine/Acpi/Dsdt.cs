@@ -81,7 +81,7 @@ public static class Dsdt
         {
             d.Name("_HID", a => a.EisaId("PNP0B00"));
             var port = Q35Layout.Rtc.Port;
-            d.Name("_CRS", a => a.Buffer(new ResourceTemplate().Io(port.Base, port.Base, 1, 8)
+            d.Name("_CRS", a => a.Buffer(new ResourceTemplate().Io(port.Base, port.Base, 0x10, (byte)port.Count)
                 .IrqNoFlags([.. Q35Layout.Rtc.IsaIrqs]).ToArray()));
         });
         isa.Device("KBD", d =>
