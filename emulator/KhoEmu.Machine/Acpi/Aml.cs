@@ -11,6 +11,8 @@ public sealed class Aml
     private const byte ZeroOp = 0x00, OneOp = 0x01, NameOp = 0x08, BytePrefix = 0x0A, WordPrefix = 0x0B;
     private const byte DWordPrefix = 0x0C, StringPrefix = 0x0D, QWordPrefix = 0x0E, ScopeOp = 0x10, BufferOp = 0x11;
     private const byte PackageOp = 0x12, MethodOp = 0x14, ExtOpPrefix = 0x5B, DeviceOp = 0x82, ReturnOp = 0xA4;
+    private const byte Local0Op = 0x60, Arg0Op = 0x68, StoreOp = 0x70, AndOp = 0x7B, OrOp = 0x7D, CreateDWordFieldOp = 0x8A;
+    private const byte LNotOp = 0x92, LEqualOp = 0x93, IfOp = 0xA0, ElseOp = 0xA1;
     private const byte RootChar = 0x5C, ParentPrefixChar = 0x5E, DualNamePrefix = 0x2E, MultiNamePrefix = 0x2F;
 
     private readonly List<byte> _bytes = [];
@@ -51,6 +53,63 @@ public sealed class Aml
     {
         _bytes.Add(ReturnOp);
         value(this);
+        return this;
+    }
+
+    // ---- Statements and expressions (§20.2.5.3, §20.2.5.4), for _OSC ----
+
+    /// <summary>ArgN (§20.2.6.1).</summary>
+    public Aml Arg(int n) => Op(n is >= 0 and <= 6 ? (byte)(Arg0Op + n) : throw new ArgumentOutOfRangeException(nameof(n)));
+
+    /// <summary>LocalN (§20.2.6.2).</summary>
+    public Aml Local(int n) => Op(n is >= 0 and <= 7 ? (byte)(Local0Op + n) : throw new ArgumentOutOfRangeException(nameof(n)));
+
+    /// <summary>A reference to a named object.</summary>
+    public Aml Ref(string path)
+    {
+        _bytes.AddRange(NameString(path));
+        return this;
+    }
+
+    /// <summary>DefCreateDWordField := CreateDWordFieldOp SourceBuff ByteIndex NameString.</summary>
+    public Aml CreateDWordField(Action<Aml> source, ulong byteIndex, string name)
+    {
+        _bytes.Add(CreateDWordFieldOp);
+        source(this);
+        Integer(byteIndex);
+        return Ref(name);
+    }
+
+    /// <summary>DefIfElse := IfOp PkgLength Predicate TermList, then DefElse := ElseOp PkgLength TermList when given.</summary>
+    public Aml If(Action<Aml> predicate, Action<Aml> then, Action<Aml>? otherwise = null)
+    {
+        var p = new Aml();
+        predicate(p);
+        Nested([IfOp], p.ToArray(), then);
+        if (otherwise is not null) Nested([ElseOp], [], otherwise);
+        return this;
+    }
+
+    public Aml LEqual(Action<Aml> a, Action<Aml> b) { _bytes.Add(LEqualOp); a(this); b(this); return this; }
+
+    /// <summary>ASL's "!=": LNot (LEqual (a, b)).</summary>
+    public Aml LNotEqual(Action<Aml> a, Action<Aml> b) { _bytes.Add(LNotOp); return LEqual(a, b); }
+
+    /// <summary>DefStore := StoreOp TermArg SuperName.</summary>
+    public Aml Store(Action<Aml> value, Action<Aml> target) { _bytes.Add(StoreOp); value(this); target(this); return this; }
+
+    /// <summary>DefAnd := AndOp Operand Operand Target.</summary>
+    public Aml And(Action<Aml> a, Action<Aml> b, Action<Aml> target) { _bytes.Add(AndOp); a(this); b(this); target(this); return this; }
+
+    /// <summary>DefOr := OrOp Operand Operand Target.</summary>
+    public Aml Or(Action<Aml> a, Action<Aml> b, Action<Aml> target) { _bytes.Add(OrOp); a(this); b(this); target(this); return this; }
+
+    /// <summary>ASL ToUUID (§19.6.142): a 16-byte buffer, the first three groups little-endian.</summary>
+    public Aml Uuid(string uuid) => Buffer(Guid.Parse(uuid).ToByteArray());
+
+    private Aml Op(byte op)
+    {
+        _bytes.Add(op);
         return this;
     }
 

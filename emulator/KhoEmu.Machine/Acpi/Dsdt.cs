@@ -37,6 +37,7 @@ public static class Dsdt
         d.Name("_BBN", (ulong)Q35Layout.EcamFirstBus);
         d.Name("_CRS", a => a.Buffer(HostBridgeResources()));
         d.Name("_PRT", a => a.Package(Routing().ToArray()));
+        d.Method("_OSC", 4, false, Osc);
         d.Device("ISA", Lpc);
         d.Device("FWCF", FwCfg);
     }
@@ -71,6 +72,35 @@ public static class Dsdt
                 yield return a => a.Package(e => e.Integer(address), e => e.Integer((ulong)p), e => e.Integer(0), e => e.Integer(gsi));
             }
         }
+    }
+
+    /// <summary>PCI Firmware Specification 3.2 §4.5: the PCI host bridge _OSC UUID.</summary>
+    public const string PciHostBridgeOscUuid = "33db4d5b-1ff7-401c-9657-7441c03dd766";
+    /// <summary>Controls granted: SHPC hotplug, PME, AER, PCIe capability; not native PCIe hotplug (bit 0), as QEMU's
+    /// q35 without native hotplug (the board has no hotplug-capable ports).</summary>
+    public const ulong OscGranted = 0x1E;
+
+    /// <summary>
+    /// _OSC as QEMU's q35 (build_q35_osc_method): for the PCI host bridge UUID, grant the requested controls masked by
+    /// <see cref="OscGranted"/> (CDW2, the support field, is not consulted, so it is not named: iasl remarks unused
+    /// names), flagging an unknown revision (CDW1 bit 3) or a masked request (bit 4); any other UUID
+    /// gets "unrecognised UUID" (bit 2).
+    /// </summary>
+    private static void Osc(Aml m)
+    {
+        m.CreateDWordField(a => a.Arg(3), 0, "CDW1");
+        m.If(p => p.LEqual(a => a.Arg(0), a => a.Uuid(PciHostBridgeOscUuid)), then =>
+        {
+            then.CreateDWordField(a => a.Arg(3), 8, "CDW3");
+            then.Store(a => a.Ref("CDW3"), a => a.Local(0));
+            then.And(a => a.Local(0), a => a.Integer(OscGranted), a => a.Local(0));
+            then.If(p => p.LNotEqual(a => a.Arg(1), a => a.Integer(1)),
+                t => t.Or(a => a.Ref("CDW1"), a => a.Integer(0x08), a => a.Ref("CDW1")));
+            then.If(p => p.LNotEqual(a => a.Ref("CDW3"), a => a.Local(0)),
+                t => t.Or(a => a.Ref("CDW1"), a => a.Integer(0x10), a => a.Ref("CDW1")));
+            then.Store(a => a.Local(0), a => a.Ref("CDW3"));
+        }, otherwise => otherwise.Or(a => a.Ref("CDW1"), a => a.Integer(0x04), a => a.Ref("CDW1")));
+        m.Return(a => a.Arg(3));
     }
 
     /// <summary>The LPC bridge's ISA devices (QEMU's q35 puts them under the ICH9 LPC function at 1f.0).</summary>
