@@ -6,14 +6,25 @@ using NUnit.Framework;
 namespace KhoEmu.Guest.Tests;
 
 /// <summary>
-/// The firmware boot path of the ACPI tables: the C# firmware runs KhoEmu's etc/table-loader, the RSDP lands in the
+/// Both boot paths of the ACPI tables. Direct PVH boot: hvm_start_info.rsdp_paddr is the RSDP the machine installed.
+/// Firmware boot: the C# firmware runs KhoEmu's etc/table-loader, the RSDP lands in the
 /// F-segment where a scan finds it, hvm_start_info.rsdp_paddr points at it, and the tables sit in memory the kernel's
 /// memory map reserves; on QEMU the same firmware installs QEMU's own tables.
 /// </summary>
 [TestFixture, Parallelizable(ParallelScope.All)]
-public sealed class FirmwareAcpiTests
+public sealed class AcpiBootPathTests
 {
     private const ulong StartInfo = 0x6000;
+
+    [Test]
+    public void DirectPvhBootPassesTheRsdpInTheStartInfo()
+    {
+        using var m = new PcMachine(new MachineConfig { Kernel = GuestImages.Kernel, CommandLine = "scenario=boot" });
+        var info = AcpiTestSupport.ReadBytes(m, StartInfo, 56);
+        Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(info), Is.EqualTo(0x336E_C578u), "PVH start info");
+        Assert.That(BinaryPrimitives.ReadUInt64LittleEndian(info.AsSpan(32)), Is.EqualTo(m.AcpiRsdpAddress).And.Not.Zero);
+        Assert.That(m.AcpiRsdpAddress, Is.EqualTo(AcpiTestSupport.ScanForRsdp(m)));
+    }
 
     [Test]
     public void FirmwareInstallsTheTablesAndHandsTheRsdpToTheKernel()
