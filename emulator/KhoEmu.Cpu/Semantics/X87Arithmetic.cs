@@ -44,13 +44,24 @@ internal static class X87Arithmetic
     {
         if (!BeginNonControl(c, ref op)) return;
         var f = default(X87Flags);
-        int dst = 0;
+        int dst;
         Float80 src;
         ref var s = ref c.Fpu;
         if (op.K0 == OperandKind.Memory)
         {
-            if (!ReadOperand(c, ref op, ref f, out src)) return;
+            if (!ReadOperand(c, ref op, ref f, out src, keepSignaling: true)) return;
             if (s.IsEmpty(0)) { if (StackUnderflow(c)) s.SetSt(0, Float80.Indefinite); return; }
+            // The memory operand's denormal report ranks below a NaN/unsupported ST(0) and below a division by zero
+            // (the widened operand is normal, so the arithmetic cannot tell by itself).
+            DenormalPrecedence(s.St(0), ref f);
+            var g = default(X87Flags);
+            var res = Apply(k, s.St(0), src, s.ControlWord, ref g);
+            if ((g.Raised & X87Exception.ZeroDivide) != 0) f.Raised &= ~X87Exception.Denormal;
+            if (OperandFaults(c, f)) return;
+            g.Raised |= f.Raised;
+            Record(c, g);
+            if (!BlocksRegister(c, g)) s.SetSt(0, res);
+            return;
         }
         else
         {

@@ -1,4 +1,5 @@
 using KhoEmu.Cpu.Decode;
+using KhoEmu.Cpu.State;
 using KhoEmu.Cpu.X87;
 using static KhoEmu.Cpu.Semantics.X87Core;
 
@@ -32,8 +33,8 @@ internal static class X87Compare
 
     /// <summary>
     /// ST(0) against a memory operand (m32fp, m64fp, m16int, m32int), ST(i), ST(1) (no-operand forms) or +0.0 (FTST).
-    /// A stack underflow with IE masked reports unordered; an unmasked invalid or denormal operand leaves the
-    /// condition codes and the stack alone.
+    /// The condition codes are set even when the comparison raised an unmasked exception (a stack underflow or an
+    /// invalid operand reports unordered), but then nothing is popped: that is what the host CPU does.
     /// </summary>
     private static void ToConditionCodes(Cpu c, ref DecodedOp op, bool quiet, int pops)
     {
@@ -41,20 +42,22 @@ internal static class X87Compare
         ref var s = ref c.Fpu;
         var f = default(X87Flags);
         if (!Operand(c, ref op, ref f, out var b, out bool empty)) return;
-        if (empty)
-        {
-            if (!StackUnderflow(c)) return;
-            SetC320(c, 0b111);
-        }
-        else
-        {
-            var ord = SoftFloat80.Compare(s.St(0), b, quiet, ref f);
-            Record(c, f);
-            SetC1(c, false);
-            if (Unmasked(c, f.Raised & (X87Exception.Invalid | X87Exception.Denormal))) return;
-            SetC320(c, Code(ord));
-        }
+        if (!Ordering(c, empty, b, quiet, ref f, out int code)) pops = 0;
+        SetC320(c, code);
         for (int i = 0; i < pops; i++) Pop(c);
+    }
+
+    /// <summary>Compares ST(0) with <paramref name="b"/>; false when an unmasked exception was raised.</summary>
+    private static bool Ordering(Cpu c, bool empty, Float80 b, bool quiet, ref X87Flags f, out int code)
+    {
+        code = 0b111;
+        if (empty) return StackUnderflow(c);
+        DenormalPrecedence(c.Fpu.St(0), ref f);
+        var ord = SoftFloat80.Compare(c.Fpu.St(0), b, quiet, ref f);
+        Record(c, f);
+        SetC1(c, false);
+        code = Code(ord);
+        return !Unmasked(c, f.Raised & (X87Exception.Invalid | X87Exception.Denormal));
     }
 
     public static void Ftst(Cpu c, ref DecodedOp op) => ToConditionCodes(c, ref op, false, 0);
@@ -79,29 +82,20 @@ internal static class X87Compare
         return true;
     }
 
-    /// <summary>FCOMI/FUCOMI ST(0), ST(i) with optional pop; C1 is cleared.</summary>
+    /// <summary>FCOMI/FUCOMI ST(0), ST(i) with optional pop; the flags are set as for FCOM's condition codes.</summary>
     private static void ToRflags(Cpu c, ref DecodedOp op, bool quiet, bool pop)
     {
         if (!BeginNonControl(c, ref op)) return;
         ref var s = ref c.Fpu;
         int i = StIndex(ref op, 1);
-        int code;
-        if (s.IsEmpty(0) || s.IsEmpty(i))
-        {
-            if (!StackUnderflow(c)) return;
-            code = 0b111;
-        }
-        else
-        {
-            var f = default(X87Flags);
-            var ord = SoftFloat80.Compare(s.St(0), s.St(i), quiet, ref f);
-            Record(c, f);
-            SetC1(c, false);
-            if (Unmasked(c, f.Raised & (X87Exception.Invalid | X87Exception.Denormal))) return;
-            code = Code(ord);
-        }
+        var f = default(X87Flags);
+        bool empty = s.IsEmpty(0) || s.IsEmpty(i);
+        ushort c1 = (ushort)(s.StatusWord & X87State.StatusC1);
+        bool ok = Ordering(c, empty, empty ? default : s.St(i), quiet, ref f, out int code);
+        // Unlike FCOM, C1 keeps its value unless there was a stack fault (as the host CPU shows).
+        if (!empty) s.StatusWord = (ushort)((s.StatusWord & ~X87State.StatusC1) | c1);
         c.SetArithFlags((code & 1) != 0, (code & 2) != 0, false, (code & 4) != 0, false, false);
-        if (pop) Pop(c);
+        if (pop && ok) Pop(c);
     }
 
     /// <summary>FXAM: C1 is the sign of ST(0); C3 C2 C0 its class, Empty for an empty register.</summary>

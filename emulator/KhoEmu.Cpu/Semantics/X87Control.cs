@@ -82,6 +82,7 @@ internal static class X87Control
     {
         if (!BeginNonControl(c, ref op)) return;
         c.Fpu.SetTag(c.Fpu.Physical(StIndex(ref op, 0)), 3);
+        SetC1(c, false);
     }
 
     /// <summary>FFREEP ST(i) (DF C0+i): FFREE then pop.</summary>
@@ -89,6 +90,7 @@ internal static class X87Control
     {
         if (!BeginNonControl(c, ref op)) return;
         c.Fpu.SetTag(c.Fpu.Physical(StIndex(ref op, 0)), 3);
+        SetC1(c, false);
         Pop(c);
     }
 

@@ -117,7 +117,8 @@ internal static class X87Core
 
     /// <summary>
     /// Pushes a loaded value: a full ST(7) is a stack overflow (masked response: push the indefinite); an unmasked
-    /// invalid or denormal operand pushes nothing.
+    /// invalid operand (SNaN) pushes nothing. An unmasked denormal still loads (the conversion is exact), as the host
+    /// CPU shows.
     /// </summary>
     public static void PushLoaded(Cpu c, Float80 v, in X87Flags f)
     {
@@ -127,7 +128,26 @@ internal static class X87Core
             return;
         }
         Record(c, f);
-        if (!BlocksRegister(c, f)) Push(c, v);
+        if (!Unmasked(c, f.Raised & X87Exception.Invalid)) Push(c, v);
+    }
+
+    /// <summary>
+    /// A NaN or unsupported ST(0) outranks a denormal memory operand (SDM vol. 1, 4.9.2: invalid and QNaN operands come
+    /// before denormal ones), so the load's denormal report is dropped then.
+    /// </summary>
+    public static void DenormalPrecedence(Float80 st0, ref X87Flags load)
+    {
+        bool nanOrUnsupported = st0.Exponent == 0x7FFF && (st0.Significand << 1) != 0
+            || st0.Exponent != 0 && (st0.Significand >> 63) == 0;
+        if (nanOrUnsupported) load.Raised &= ~X87Exception.Denormal;
+    }
+
+    /// <summary>An unmasked invalid or denormal memory operand stops an arithmetic instruction before it computes.</summary>
+    public static bool OperandFaults(Cpu c, in X87Flags f)
+    {
+        if (!Unmasked(c, f.Raised & (X87Exception.Invalid | X87Exception.Denormal))) return false;
+        Record(c, f);
+        return true;
     }
 
     /// <summary>True when the stack has room for one push; otherwise performs the stack-overflow response.</summary>
@@ -156,15 +176,36 @@ internal static class X87Core
         return !c.Faulted;
     }
 
-    /// <summary>Reads a floating-point or integer memory operand into 80-bit form (exact except SNaN quieting).</summary>
-    public static bool ReadOperand(Cpu c, ref DecodedOp op, ref X87Flags f, out Float80 v)
+    /// <summary>
+    /// Reads a floating-point or integer memory operand into 80-bit form (exact except SNaN quieting). With
+    /// <paramref name="keepSignaling"/> a single or double SNaN stays signaling, so that the arithmetic sees which
+    /// operand was the SNaN (NaN selection and the invalid report are then the arithmetic's).
+    /// </summary>
+    public static bool ReadOperand(Cpu c, ref DecodedOp op, ref X87Flags f, out Float80 v, bool keepSignaling = false)
     {
         ulong la = c.OperandLinear(ref op);
         v = default;
         switch (op.Insn.MemorySize)
         {
-            case MemorySize.Float32: { ulong b = c.ReadLinear(la, 4); if (c.Faulted) return false; v = SoftFloat80.FromSingle((uint)b, ref f); return true; }
-            case MemorySize.Float64: { ulong b = c.ReadLinear(la, 8); if (c.Faulted) return false; v = SoftFloat80.FromDouble(b, ref f); return true; }
+            case MemorySize.Float32:
+                {
+                    ulong b = c.ReadLinear(la, 4);
+                    if (c.Faulted) return false;
+                    bool snan = (b & 0x7F80_0000) == 0x7F80_0000 && (b & 0x7F_FFFF) != 0 && (b & 0x40_0000) == 0;
+                    v = keepSignaling && snan ? new Float80(0x8000_0000_0000_0000 | ((b & 0x7F_FFFF) << 40), (ushort)(((b >> 31) << 15) | 0x7FFF))
+                        : SoftFloat80.FromSingle((uint)b, ref f);
+                    return true;
+                }
+            case MemorySize.Float64:
+                {
+                    ulong b = c.ReadLinear(la, 8);
+                    if (c.Faulted) return false;
+                    const ulong exp = 0x7FF0_0000_0000_0000, frac = 0x000F_FFFF_FFFF_FFFF, quiet = 0x0008_0000_0000_0000;
+                    bool snan = (b & exp) == exp && (b & frac) != 0 && (b & quiet) == 0;
+                    v = keepSignaling && snan ? new Float80(0x8000_0000_0000_0000 | ((b & frac) << 11), (ushort)(((b >> 63) << 15) | 0x7FFF))
+                        : SoftFloat80.FromDouble(b, ref f);
+                    return true;
+                }
             case MemorySize.Float80: v = ReadFloat80(c, la); return !c.Faulted;
             case MemorySize.Int16: { ulong b = c.ReadLinear(la, 2); if (c.Faulted) return false; v = SoftFloat80.FromInt64((short)b); return true; }
             case MemorySize.Int32: { ulong b = c.ReadLinear(la, 4); if (c.Faulted) return false; v = SoftFloat80.FromInt64((int)b); return true; }

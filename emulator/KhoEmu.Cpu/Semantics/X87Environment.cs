@@ -60,7 +60,13 @@ internal static class X87Environment
             c.Fpu = X87State.AfterInit(c.Fpu);
             c.SetFerr(false);
         }
-        else c.Fpu.ControlWord |= X87State.ExceptionBits;
+        else
+        {
+            // Masking everything leaves nothing pending: ES and B clear (the host CPU shows ES follows the masks).
+            c.Fpu.ControlWord |= X87State.ExceptionBits;
+            c.Fpu.UpdateErrorSummary();
+            c.SetFerr(false);
+        }
     }
 
     private static void LoadEnvironment(Cpu c, ref DecodedOp op, bool registers)
@@ -194,7 +200,8 @@ internal static class X87Environment
     /// <summary>The x87 part of FXSAVE (bytes 0-159); REX.W selects 64-bit FIP/FDP (SDM vol. 1, table 10-2/10-3).</summary>
     internal static void SaveFxArea(Cpu c, Span<byte> area, bool rexW) => c.Fpu.WriteFxsave(area, rexW);
 
-    /// <summary>The x87 part of FXRSTOR. ES and B follow the loaded flags and masks.</summary>
+    /// <summary>The x87 part of FXRSTOR. ES and B are recomputed from the loaded flags and masks, as the host CPU
+    /// does (an image with ES = 1 and every flag masked loads with ES = 0, and the reverse).</summary>
     internal static void RestoreFxArea(Cpu c, ReadOnlySpan<byte> area, bool rexW)
     {
         var s = c.Fpu;

@@ -22,9 +22,9 @@ internal static class X87LoadStore
         else
         {
             int i = StIndex(ref op, 0);
+            // An empty source is reported as underflow even when ST(7) is full too (as the host CPU does).
             if (c.Fpu.IsEmpty(i))
             {
-                if (!c.Fpu.IsEmpty(7)) { if (StackFault(c, true)) Push(c, Float80.Indefinite); return; }
                 if (StackUnderflow(c)) Push(c, Float80.Indefinite);
                 return;
             }
@@ -188,7 +188,6 @@ internal static class X87LoadStore
             if (StackUnderflow(c)) c.Fpu.SetSt(0, Float80.Indefinite);
             return;
         }
-        SetC1(c, false);
-        if (condition) c.Fpu.SetSt(0, c.Fpu.St(i));
+        if (condition) c.Fpu.SetSt(0, c.Fpu.St(i)); // C1 is left alone (the SDM only defines it for underflow)
     }
 }
