@@ -241,4 +241,64 @@ public sealed class X87FamilyTests
         using var rig = Run(a => { a.fninit(); a.fxam(); a.fnstsw(ax); });
         Assert.That(rig.Cpu.GetGpr(Cpu.RAX) & 0x4700, Is.EqualTo(X87State.StatusC3 | X87State.StatusC0));
     }
+
+    /// <summary>
+    /// Linux's boot-time FPU code (arch/x86/kernel/fpu/init.c fpu__init_system_early_generic, bugs.c check_fpu): the
+    /// presence probe (FNINIT, FNSTSW, FNSTCW: FSW 0 and FCW & 0x103F = 0x3F) and the Pentium FDIV-bug check
+    /// (x - (x / y) * y with x = 4195835, y = 3145727 must be 0).
+    /// </summary>
+    [Test]
+    public void LinuxFpuProbeAndFdivBugCheck()
+    {
+        using var rig = Run(a =>
+        {
+            a.mov(__word_ptr[Data + 0x40], 0x5A5A);
+            a.mov(__word_ptr[Data + 0x42], 0x5A5A);
+            a.fninit();
+            a.fnstsw(__word_ptr[Data + 0x40]);
+            a.fnstcw(__word_ptr[Data + 0x42]);
+            a.fninit();
+            a.fld(__qword_ptr[Data]);
+            a.fdiv(__qword_ptr[Data + 8]);
+            a.fmul(__qword_ptr[Data + 8]);
+            a.fld(__qword_ptr[Data]);
+            a.fsubp(st1, st0);
+            a.fistp(__dword_ptr[Data + 0x48]);
+            a.wait();
+            a.fninit();
+        }, r =>
+        {
+            r.Memory.WritePhys(Data, 8, (ulong)BitConverter.DoubleToInt64Bits(4195835.0));
+            r.Memory.WritePhys(Data + 8, 8, (ulong)BitConverter.DoubleToInt64Bits(3145727.0));
+            r.Memory.WritePhys(Data + 0x48, 4, 0xFFFF_FFFF);
+        });
+        Assert.That(rig.Memory.ReadPhys(Data + 0x40, 2), Is.Zero, "FSW after FNINIT");
+        Assert.That(rig.Memory.ReadPhys(Data + 0x42, 2) & 0x103F, Is.EqualTo(0x3F), "FCW after FNINIT");
+        Assert.That(rig.Memory.ReadPhys(Data + 0x48, 4), Is.Zero, "no FDIV bug");
+    }
+
+    [TestCase(3, 2, 0UL, TestName = "FcomiGreater")]
+    [TestCase(2, 3, Rflags.CF, TestName = "FcomiLess")]
+    [TestCase(2, 2, Rflags.ZF, TestName = "FcomiEqual")]
+    [TestCase(-1, 2, Rflags.ZF | Rflags.PF | Rflags.CF, TestName = "FcomiUnordered")]
+    public void FcomiSetsZfPfCfAndFucomipPops(int top, int next, ulong expected)
+    {
+        Float80 V(int n) => n switch { 2 => Two, 3 => Three, _ => new Float80(0xC000_0000_0000_0000, 0x7FFF) }; // -1: QNaN
+        using var rig = Run(a =>
+        {
+            a.fninit();
+            a.fld(__tword_ptr[Data + 16]);
+            a.fld(__tword_ptr[Data]);
+            a.mov(eax, 0x7F);
+            a.add(al, 1);                    // OF=1 SF=1 AF=1: FCOMI must clear them
+            a.fucomip(st0, st1);
+            a.pushfq();
+            a.pop(rbx);
+            a.fnstsw(ax);
+        }, r => { Put(r, Data, V(top)); Put(r, Data + 16, V(next)); });
+        ulong f = rig.Cpu.GetGpr(Cpu.RBX) & (Rflags.ZF | Rflags.PF | Rflags.CF | Rflags.OF | Rflags.SF | Rflags.AF);
+        Assert.That(f, Is.EqualTo(expected));
+        Assert.That(rig.Cpu.X87.Top, Is.EqualTo(7), "FUCOMIP popped");
+        Assert.That(rig.Cpu.GetGpr(Cpu.RAX) & 1, Is.Zero, "FUCOMI: a QNaN is not invalid");
+    }
 }
