@@ -2,14 +2,6 @@ namespace KhoEmu.Cpu.X87;
 
 public static partial class SoftFloat80
 {
-    public static Float80 RoundToInteger(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
-    public static Float80 Scale(Float80 a, Float80 b, ushort cw, ref X87Flags f) => throw Pending();
-    public static void Extract(Float80 a, ushort cw, ref X87Flags f, out Float80 exponent, out Float80 significand) => throw Pending();
-    public static Float80 PartialRemainder(Float80 a, Float80 b, bool ieee, ushort cw, ref X87Flags f,
-        out int quotientLow, out bool incomplete) => throw Pending();
-    public static Float80 FromBcd(ReadOnlySpan<byte> bcd) => throw Pending();
-    public static void ToBcd(Float80 a, ushort cw, ref X87Flags f, Span<byte> bcd) => throw Pending();
-    public static Float80 Constant(X87Constant which, ushort cw) => throw Pending();
     public static Float80 F2xm1(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
     public static Float80 Fyl2x(Float80 x, Float80 y, ushort cw, ref X87Flags f) => throw Pending();
     public static Float80 Fyl2xp1(Float80 x, Float80 y, ushort cw, ref X87Flags f) => throw Pending();

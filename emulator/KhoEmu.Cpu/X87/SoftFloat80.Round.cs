@@ -39,10 +39,22 @@ public static partial class SoftFloat80
                     f.RoundedUp = false;
                     return 0;
                 }
+            }
+            if (!IsMasked(cw, X87Exception.Underflow))
+            {
+                if (exp + BiasAdjust < 1)
+                {
+                    // Still tiny after the adjustment (only FSCALE gets here): a zero, whatever the rounding.
+                    f.Raised |= X87Exception.Precision;
+                    f.RoundedUp = false;
+                    exp = 0;
+                    return 0;
+                }
                 exp += BiasAdjust;
             }
             else
             {
+                // Masked, or still tiny after the bias adjustment (FSCALE): the masked response.
                 ShiftRightJam(ref sig, ref extra, 1 - exp);
                 r = RoundBits(sign, sig, extra, drop, rc, out inexact, out up, out _);
                 exp = (r & IntegerBit) != 0 ? 1 : 0;
@@ -62,6 +74,14 @@ public static partial class SoftFloat80
             if (!IsMasked(cw, X87Exception.Overflow))
             {
                 f.Raised |= X87Exception.Overflow;
+                if (register && exp - BiasAdjust >= maxExp)
+                {
+                    // Still too large after the adjustment (only FSCALE gets here): an infinity, whatever the rounding.
+                    f.Raised |= X87Exception.Precision;
+                    f.RoundedUp = true;
+                    exp = maxExp;
+                    return IntegerBit;
+                }
                 if (!register)
                 {
                     f.RoundedUp = false;
