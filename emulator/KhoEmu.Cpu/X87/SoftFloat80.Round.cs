@@ -6,9 +6,12 @@ public static partial class SoftFloat80
     /// <param name="exp">Biased exponent of bit 63 of <paramref name="sig"/>; may lie outside 1..0x7FFE.</param>
     /// <param name="sig">Significand with bit 63 set.</param>
     /// <param name="extra">The 64 bits below <paramref name="sig"/>, with any further non-zero bits jammed into bit 0.</param>
-    internal static Float80 RoundPack(bool sign, int exp, ulong sig, ulong extra, int precision, ushort cw, ref X87Flags f)
+    /// <param name="forceInexact">Treat the result as inexact even when the bits are exact (the transcendentals:
+    /// the x87 raises PE, and UE for a tiny result, on every computed result).</param>
+    internal static Float80 RoundPack(bool sign, int exp, ulong sig, ulong extra, int precision, ushort cw, ref X87Flags f,
+        bool forceInexact = false)
     {
-        ulong r = RoundToFormat(sign, ref exp, sig, extra, precision, MaxExponent, cw, true, ref f);
+        ulong r = RoundToFormat(sign, ref exp, sig, extra, precision, MaxExponent, cw, true, ref f, forceInexact);
         return Pack(sign, exp, r);
     }
 
@@ -22,7 +25,7 @@ public static partial class SoftFloat80
     /// destination only OE/UE is raised (no PE, C1 clear) and the caller leaves memory unchanged.
     /// </summary>
     internal static ulong RoundToFormat(bool sign, ref int exp, ulong sig, ulong extra, int precision, int maxExp,
-        ushort cw, bool register, ref X87Flags f)
+        ushort cw, bool register, ref X87Flags f, bool forceInexact = false)
     {
         int rc = RoundingControl(cw);
         int drop = 64 - precision;
@@ -39,12 +42,25 @@ public static partial class SoftFloat80
                     f.RoundedUp = false;
                     return 0;
                 }
+            }
+            if (!IsMasked(cw, X87Exception.Underflow))
+            {
+                if (exp + BiasAdjust < 1)
+                {
+                    // Still tiny after the adjustment (only FSCALE gets here): a zero, whatever the rounding.
+                    f.Raised |= X87Exception.Precision;
+                    f.RoundedUp = false;
+                    exp = 0;
+                    return 0;
+                }
                 exp += BiasAdjust;
             }
             else
             {
+                // Masked, or still tiny after the bias adjustment (FSCALE): the masked response.
                 ShiftRightJam(ref sig, ref extra, 1 - exp);
                 r = RoundBits(sign, sig, extra, drop, rc, out inexact, out up, out _);
+                inexact |= forceInexact;
                 exp = (r & IntegerBit) != 0 ? 1 : 0;
                 if (inexact) f.Raised |= X87Exception.Underflow | X87Exception.Precision;
                 f.RoundedUp = up;
@@ -52,6 +68,7 @@ public static partial class SoftFloat80
             }
         }
         r = RoundBits(sign, sig, extra, drop, rc, out inexact, out up, out carry);
+        inexact |= forceInexact;
         if (carry)
         {
             r = IntegerBit;
@@ -62,6 +79,14 @@ public static partial class SoftFloat80
             if (!IsMasked(cw, X87Exception.Overflow))
             {
                 f.Raised |= X87Exception.Overflow;
+                if (register && exp - BiasAdjust >= maxExp)
+                {
+                    // Still too large after the adjustment (only FSCALE gets here): an infinity, whatever the rounding.
+                    f.Raised |= X87Exception.Precision;
+                    f.RoundedUp = true;
+                    exp = maxExp;
+                    return IntegerBit;
+                }
                 if (!register)
                 {
                     f.RoundedUp = false;
