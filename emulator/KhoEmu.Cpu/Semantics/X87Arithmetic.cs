@@ -130,14 +130,7 @@ internal static class X87Arithmetic
     {
         if (!BeginNonControl(c, ref op)) return;
         ref var s = ref c.Fpu;
-        if (s.IsEmpty(0))
-        {
-            if (!StackUnderflow(c)) return;
-            s.SetSt(0, Float80.Indefinite);
-            if (s.IsEmpty(7)) Push(c, Float80.Indefinite);
-            return;
-        }
-        if (!RoomForPush(c)) return;
+        if (TwoResultStackFault(c)) return;
         var f = default(X87Flags);
         SoftFloat80.Extract(s.St(0), s.ControlWord, ref f, out var exponent, out var significand);
         Record(c, f);
@@ -155,13 +148,42 @@ internal static class X87Arithmetic
     {
         if (!BeginNonControl(c, ref op)) return;
         ref var s = ref c.Fpu;
-        if (s.IsEmpty(0) || s.IsEmpty(1)) { if (StackUnderflow(c)) s.SetSt(0, Float80.Indefinite); return; }
+        if (s.IsEmpty(0) || s.IsEmpty(1))
+        {
+            if (StackUnderflow(c)) s.SetSt(0, Float80.Indefinite);
+            s.StatusWord = (ushort)(s.StatusWord & ~State.X87State.StatusC2); // no partial result pending
+            return;
+        }
         var f = default(X87Flags);
         var r = SoftFloat80.PartialRemainder(s.St(0), s.St(1), ieee, s.ControlWord, ref f, out int q, out bool incomplete);
         Record(c, f);
-        if (BlocksRegister(c, f)) return;
-        s.SetSt(0, r);
+        bool blocked = BlocksRegister(c, f);
+        if (!blocked) s.SetSt(0, r);
+        if (blocked || r.Exponent == 0x7FFF && (r.Significand << 1) != 0)
+        {
+            // No quotient (NaN or invalid operands, or an unmasked exception): only C2 is cleared, as on the host CPU.
+            s.StatusWord = (ushort)(s.StatusWord & ~State.X87State.StatusC2);
+            return;
+        }
         SetC320(c, ((q & 2) << 1) | (incomplete ? 2 : 0) | ((q >> 2) & 1));
         SetC1(c, (q & 1) != 0);
+    }
+
+    /// <summary>
+    /// Stack faults of the instructions that replace ST(0) and push a second result (FXTRACT, FPTAN, FSINCOS): an
+    /// empty ST(0) (underflow) or a full ST(7) (overflow) with IE masked leaves the indefinite in ST(0) and pushes a
+    /// second indefinite, whatever ST(7) held, as the host CPU does. Returns true when a fault was handled.
+    /// </summary>
+    internal static bool TwoResultStackFault(Cpu c)
+    {
+        ref var s = ref c.Fpu;
+        bool underflow = s.IsEmpty(0);
+        if (!underflow && s.IsEmpty(7)) return false;
+        if (StackFault(c, !underflow))
+        {
+            s.SetSt(0, Float80.Indefinite);
+            Push(c, Float80.Indefinite);
+        }
+        return true;
     }
 }

@@ -61,7 +61,7 @@ internal static class X87Transcendental
     {
         if (!BeginNonControl(c, ref op)) return;
         ref var s = ref c.Fpu;
-        if (s.IsEmpty(0)) { if (StackUnderflow(c)) s.SetSt(0, Float80.Indefinite); return; }
+        if (s.IsEmpty(0)) { if (StackUnderflow(c)) s.SetSt(0, Float80.Indefinite); OutOfRange(c, false); return; }
         var f = default(X87Flags);
         var r = cosine ? SoftFloat80.Cos(s.St(0), s.ControlWord, ref f, out bool outOfRange)
             : SoftFloat80.Sin(s.St(0), s.ControlWord, ref f, out outOfRange);
@@ -75,15 +75,16 @@ internal static class X87Transcendental
     {
         if (!BeginNonControl(c, ref op)) return;
         ref var s = ref c.Fpu;
-        if (s.IsEmpty(0)) { if (StackUnderflow(c)) { s.SetSt(0, Float80.Indefinite); if (s.IsEmpty(7)) Push(c, Float80.Indefinite); } return; }
-        if (!RoomForPush(c)) return;
+        if (X87Arithmetic.TwoResultStackFault(c)) { OutOfRange(c, false); return; }
         var f = default(X87Flags);
         var r = SoftFloat80.Tan(s.St(0), s.ControlWord, ref f, out bool outOfRange);
         if (OutOfRange(c, outOfRange)) return;
         Record(c, f);
         if (BlocksRegister(c, f)) return;
         s.SetSt(0, r);
-        Push(c, Float80.One);
+        // A NaN result (masked invalid or a NaN operand) is pushed in place of 1.0, as the host CPU does.
+        bool nan = r.Exponent == 0x7FFF && (r.Significand << 1) != 0;
+        Push(c, nan ? r : Float80.One);
     }
 
     /// <summary>FSINCOS: ST(0) = sin, then cos is pushed (ST(0) = cos, ST(1) = sin).</summary>
@@ -91,8 +92,7 @@ internal static class X87Transcendental
     {
         if (!BeginNonControl(c, ref op)) return;
         ref var s = ref c.Fpu;
-        if (s.IsEmpty(0)) { if (StackUnderflow(c)) { s.SetSt(0, Float80.Indefinite); if (s.IsEmpty(7)) Push(c, Float80.Indefinite); } return; }
-        if (!RoomForPush(c)) return;
+        if (X87Arithmetic.TwoResultStackFault(c)) { OutOfRange(c, false); return; }
         var f = default(X87Flags);
         SoftFloat80.SinCos(s.St(0), s.ControlWord, ref f, out var sin, out var cos, out bool outOfRange);
         if (OutOfRange(c, outOfRange)) return;
