@@ -1,5 +1,3 @@
-using System.Numerics;
-
 namespace KhoEmu.Cpu.X87;
 
 public static partial class SoftFloat80
@@ -67,6 +65,4 @@ public static partial class SoftFloat80
         ulong hi = High(sum, out ulong lo);
         return RoundPack(signA, exp, hi, lo, precision, cw, ref f);
     }
-
-    private static int Lzcnt(ulong v) => BitOperations.LeadingZeroCount(v);
 }

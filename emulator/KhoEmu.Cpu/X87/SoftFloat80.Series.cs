@@ -2,12 +2,16 @@ namespace KhoEmu.Cpu.X87;
 
 public static partial class SoftFloat80
 {
+    /// <summary>1/k for k = 0 .. 71 (entry 0 unused), so the series multiply instead of dividing.</summary>
+    private static readonly WideFloat[] Reciprocals = Enumerable.Range(0, 72)
+        .Select(k => k == 0 ? default : WideFloat.One.Div((uint)k)).ToArray();
+
     /// <summary>e^t − 1 for |t| ≤ ln 2: Taylor series of t/256, then eight doublings e(2u) = e(u)(e(u) + 2).</summary>
     internal static WideFloat Expm1(WideFloat t)
     {
         WideFloat u = t.Scale(-8);
         WideFloat p = WideFloat.One;
-        for (uint k = 16; k >= 2; k--) p = WideFloat.One + (u * p).Div(k);
+        for (int k = 16; k >= 2; k--) p = WideFloat.One + u * p * Reciprocals[k];
         WideFloat e = u * p;
         WideFloat two = WideFloat.One.Scale(1);
         for (int i = 0; i < 8; i++) e *= e + two;
@@ -18,8 +22,8 @@ public static partial class SoftFloat80
     internal static WideFloat TwoAtanh(WideFloat s)
     {
         WideFloat s2 = s * s;
-        WideFloat p = WideFloat.One.Div(53);
-        for (uint k = 25; k != uint.MaxValue; k--) p = WideFloat.One.Div(2 * k + 1) + s2 * p;
+        WideFloat p = Reciprocals[53];
+        for (int k = 25; k >= 0; k--) p = Reciprocals[2 * k + 1] + s2 * p;
         return (s * p).Scale(1);
     }
 
@@ -55,12 +59,8 @@ public static partial class SoftFloat80
             offset = WideFloat.SixthPi;
         }
         WideFloat z2 = z * z;
-        WideFloat p = WideFloat.One.Div(71);
-        for (uint k = 34; k != uint.MaxValue; k--)
-        {
-            WideFloat term = WideFloat.One.Div(2 * k + 1);
-            p = term - z2 * p;
-        }
+        WideFloat p = Reciprocals[71];
+        for (int k = 34; k >= 0; k--) p = Reciprocals[2 * k + 1] - z2 * p;
         return offset + z * p;
     }
 
@@ -69,10 +69,10 @@ public static partial class SoftFloat80
     {
         WideFloat r2 = r * r;
         WideFloat ps = WideFloat.One, pc = WideFloat.One;
-        for (uint n = 17; n >= 1; n--)
+        for (int n = 17; n >= 1; n--)
         {
-            ps = WideFloat.One - (r2 * ps).Div(2 * n * (2 * n + 1));
-            pc = WideFloat.One - (r2 * pc).Div((2 * n - 1) * (2 * n));
+            ps = WideFloat.One - r2 * ps * Reciprocals[2 * n] * Reciprocals[2 * n + 1];
+            pc = WideFloat.One - r2 * pc * Reciprocals[2 * n - 1] * Reciprocals[2 * n];
         }
         sin = r * ps;
         cos = pc;

@@ -50,8 +50,8 @@ public static partial class SoftFloat80
         return Float80.Indefinite;
     }
 
-    /// <summary>The unbiased-in-place exponent and significand of a finite non-zero value, normalized (bit 63 set);
-    /// a denormal's exponent goes below 1, a pseudo-denormal reads as exponent 1.</summary>
+    /// <summary>The biased exponent and significand of a finite non-zero value, normalized (bit 63 set): a
+    /// denormal's exponent goes below 1, a pseudo-denormal reads as exponent 1.</summary>
     internal static int Normalize(Float80 a, out ulong significand)
     {
         int e = a.Exponent;
@@ -82,6 +82,8 @@ public static partial class SoftFloat80
         if (a.Significand != b.Significand) return Quiet(a.Significand > b.Significand ? a : b);
         return Quiet(a.Sign ? b : a);
     }
+
+    internal static int Lzcnt(ulong v) => System.Numerics.BitOperations.LeadingZeroCount(v);
 
     /// <summary>Raises DE for denormal operands; true when DE is unmasked, so the operation must stop.</summary>
     internal static bool DenormalStops(Float80 a, Float80 b, ushort cw, ref X87Flags f)
