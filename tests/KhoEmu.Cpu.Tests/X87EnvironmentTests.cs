@@ -294,4 +294,36 @@ public sealed class X87EnvironmentTests
             Assert.That(rig.Cpu.X87.Top, Is.EqualTo(7), "the FLD executed");
         }
     }
+
+    [Test]
+    public void FwaitRaisesMfButNotAfterFnclex()
+    {
+        void Body(Assembler a, bool clear)
+        {
+            a.mov(rsi, Data);                   // 10 bytes
+            a.fninit();                         // 12
+            a.fldcw(__word_ptr[rsi + 0x80]);    // 12-18
+            a.fstp(__tword_ptr[rsi + 0x100]);   // 18-24: pending
+            if (clear) a.fnclex();              // 24-26
+            a.wait();
+        }
+        using (var rig = RunWithHandler(16, a => Body(a, false), ControlBits.Cr0NE))
+            Assert.That(rig.Cpu.GetGpr(Cpu.RCX), Is.EqualTo(TestRig.CodeBase + 24), "#MF at the WAIT");
+        using (var rig = RunWithHandler(16, a => Body(a, true), ControlBits.Cr0NE))
+        {
+            Assert.That(rig.Cpu.GetGpr(Cpu.RDX), Is.Not.EqualTo(0xDEAD), "FNCLEX cleared the pending exception");
+            Assert.That(rig.Cpu.X87.StatusWord & 0x80FF, Is.Zero);
+        }
+    }
+
+    [Test]
+    public void ResetReturnsTheFpuToItsPowerOnState()
+    {
+        using var rig = Run(a => { a.mov(rsi, Data); LoadOne(a); });
+        Assert.That(rig.Cpu.X87.Top, Is.EqualTo(7));
+        rig.Cpu.Reset();
+        var s = rig.Cpu.X87;
+        Assert.That((s.ControlWord, s.StatusWord, s.TagWord), Is.EqualTo(((ushort)0x0040, (ushort)0, (ushort)0x5555)));
+        Assert.That(s.Registers[7], Is.EqualTo(Float80.Zero));
+    }
 }
