@@ -64,18 +64,20 @@ public static partial class SoftFloat80
         return offset + z * p;
     }
 
-    /// <summary>sin r and cos r for |r| ≤ π/4 (17 terms each).</summary>
-    internal static void SinCosSeries(WideFloat r, out WideFloat sin, out WideFloat cos)
+    /// <summary>1/((2n)(2n+1)) and 1/((2n−1)(2n)) for n = 0 .. 17: the ratios of successive sine and cosine terms.</summary>
+    private static readonly WideFloat[] SineRatios = Enumerable.Range(0, 18)
+        .Select(n => n == 0 ? default : WideFloat.One.Div((uint)(2 * n * (2 * n + 1)))).ToArray();
+    private static readonly WideFloat[] CosineRatios = Enumerable.Range(0, 18)
+        .Select(n => n == 0 ? default : WideFloat.One.Div((uint)((2 * n - 1) * 2 * n))).ToArray();
+
+    /// <summary>sin r (<paramref name="cosine"/> false) or cos r for |r| ≤ π/4 (17 terms).</summary>
+    internal static WideFloat SinCosSeries(WideFloat r, bool cosine)
     {
         WideFloat r2 = r * r;
-        WideFloat ps = WideFloat.One, pc = WideFloat.One;
-        for (int n = 17; n >= 1; n--)
-        {
-            ps = WideFloat.One - r2 * ps * Reciprocals[2 * n] * Reciprocals[2 * n + 1];
-            pc = WideFloat.One - r2 * pc * Reciprocals[2 * n - 1] * Reciprocals[2 * n];
-        }
-        sin = r * ps;
-        cos = pc;
+        WideFloat p = WideFloat.One;
+        WideFloat[] ratios = cosine ? CosineRatios : SineRatios;
+        for (int n = 17; n >= 1; n--) p = WideFloat.One - r2 * p * ratios[n];
+        return cosine ? p : r * p;
     }
 
     /// <summary>2/π to 320 bits, most significant word first, for the argument reduction.</summary>

@@ -142,9 +142,10 @@ public static partial class SoftFloat80
         }
         if (DenormalStops(a, a, cw, ref f)) return second = a;
         WideFloat r = Reduce(a, out int q);
-        SinCosSeries(r, out WideFloat s, out WideFloat c);
-        // sin(x) and cos(x) from the quadrant of x = qπ/2 + r
-        WideFloat sinX = (q & 1) == 0 ? s : c, cosX = (q & 1) == 0 ? c : s;
+        // sin(x) and cos(x) from the quadrant of x = qπ/2 + r; only the series needed are evaluated
+        bool odd = (q & 1) != 0, needSin = which != 1, needCos = which != 0;
+        WideFloat sinX = needSin ? SinCosSeries(r, odd) : default;
+        WideFloat cosX = needCos ? SinCosSeries(r, !odd) : default;
         if ((q & 2) != 0) sinX = sinX.Negate();
         if (((q + 1) & 2) != 0) cosX = cosX.Negate();
         if (a.Sign) sinX = sinX.Negate();
