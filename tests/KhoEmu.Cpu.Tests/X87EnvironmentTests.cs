@@ -326,4 +326,35 @@ public sealed class X87EnvironmentTests
         Assert.That((s.ControlWord, s.StatusWord, s.TagWord), Is.EqualTo(((ushort)0x0040, (ushort)0, (ushort)0x5555)));
         Assert.That(s.Registers[7], Is.EqualTo(Float80.Zero));
     }
+
+    [Test]
+    public void FxsaveInCompatibilityModeStoresXmm0To7AndSelectors()
+    {
+        using var rig = new TestRig();
+        var cpu = rig.Cpu;
+        const ulong code32 = 0x00CF_9B00_0000_FFFF; // 32-bit code segment (L = 0, D = 1): compatibility mode
+        rig.W64(0x500 + 24, code32);
+        cpu.SetDescriptorTables(0x500, 31, TestRig.IdtBase, 16 * 256 - 1);
+        cpu.SetXmm(7, new Xmm(0x7777, 0x7777));
+        cpu.SetXmm(8, new Xmm(0x8888, 0x8888));
+        Put(rig, Data, Two);
+        for (ulong i = 0; i < 512; i += 8) rig.W64(Data + 0x400 + i, 0x5A5A_5A5A_5A5A_5A5A);
+        var a = new Assembler(32);
+        a.fninit();
+        a.fld(__tword_ptr[(uint)Data]);
+        a.fxsave(__[(uint)Data + 0x400]);
+        a.hlt();
+        using var ms = new MemoryStream();
+        a.Assemble(new StreamCodeWriter(ms), TestRig.CodeBase);
+        rig.Memory.Write(TestRig.CodeBase, ms.ToArray());
+        cpu.LoadSegment(SegReg.CS, SegmentCache.FromDescriptor(0x18, code32));
+        cpu.InstructionPointer = TestRig.CodeBase;
+        Assert.That(cpu.Run(100), Is.EqualTo(StopReason.HaltedForever), cpu.Diagnostic);
+        ulong f = Data + 0x400;
+        Assert.That(D(rig, f + 8), Is.EqualTo((uint)TestRig.CodeBase + 2), "FIP: the FLD after FNINIT");
+        Assert.That(W(rig, f + 12), Is.EqualTo(0x18), "FCS");
+        Assert.That(D(rig, f + 16), Is.EqualTo((uint)Data), "FDP");
+        Assert.That(rig.R64(f + 160 + 7 * 16), Is.EqualTo(0x7777), "XMM7 saved");
+        Assert.That(rig.R64(f + 160 + 8 * 16), Is.EqualTo(0x5A5A_5A5A_5A5A_5A5AUL), "XMM8 not saved outside 64-bit mode");
+    }
 }
