@@ -60,6 +60,8 @@ public sealed partial class Cpu
         Array.Clear(XmmRegs);
         Gpr[RDX] = 0x600; // family/model/stepping signature
         Mxcsr = 0x1F80;
+        Fpu = X87State.PowerOn;
+        SetFerr(false);
         SetRflags(Rflags.Reserved1);
         Rip = 0xFFF0;
         for (int i = 0; i < 6; i++) Seg[i] = SegmentCache.RealMode(0);

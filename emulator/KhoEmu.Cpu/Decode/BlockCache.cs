@@ -52,7 +52,9 @@ internal sealed class BlockCache
                 if (ops.Count > 0) break;
                 return DecodeCrossing(linear, rip, bitness);
             }
-            ops.Add(OpBuilder.Build(insn));
+            var op = OpBuilder.Build(insn);
+            op.Fop = X87Opcode.Compute(_fetch.AsSpan((int)(insn.IP - rip), insn.Length), bitness);
+            ops.Add(op);
             if (EndsBlock(insn)) break;
         }
         Decoded++;
@@ -85,7 +87,9 @@ internal sealed class BlockCache
         }
         var decoder = Iced.Intel.Decoder.Create(bitness, new ByteArrayCodeReader(bytes), rip);
         decoder.Decode(out Instruction insn);
-        return new Block { PhysStart = ulong.MaxValue, Bitness = bitness, Ops = [OpBuilder.Build(insn)] };
+        var op = OpBuilder.Build(insn);
+        op.Fop = X87Opcode.Compute(bytes.AsSpan(0, insn.Length), bitness);
+        return new Block { PhysStart = ulong.MaxValue, Bitness = bitness, Ops = [op] };
     }
 
     private static bool EndsBlock(in Instruction insn) => insn.FlowControl != FlowControl.Next

@@ -49,4 +49,6 @@ internal unsafe struct DecodedOp
     /// <summary>Mask applied to a new instruction pointer (operand size of near branches).</summary>
     public ulong IpMask;
     public byte Cc;
+    /// <summary>x87 last-opcode value (FOP) of an x87 instruction, 0 for others.</summary>
+    public ushort Fop;
 }

@@ -170,6 +170,7 @@ internal static unsafe class HandlerTable
         On(&Dq2Pd, Mnemonic.Cvtdq2pd);
         On(&Sqrt, Mnemonic.Sqrtsd, Mnemonic.Sqrtss, Mnemonic.Sqrtpd, Mnemonic.Sqrtps);
         SseTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
+        X87Table.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
 
         var table = new delegate*<Cpu, ref DecodedOp, void>[Enum.GetValues<Code>().Length];
         for (int i = 0; i < table.Length; i++)
@@ -249,10 +250,9 @@ internal static unsafe class HandlerTable
     private static void Unimplemented(Cpu c, ref DecodedOp op)
     {
         if (op.Insn.Code == Code.INVALID) { c.RaiseFault(State.Vector.UD); return; }
-        if (op.Insn.Mnemonic.ToString().StartsWith('F') || op.Insn.Code.ToString().StartsWith("VEX_", StringComparison.Ordinal)
-            || op.Insn.Code.ToString().StartsWith("EVEX_", StringComparison.Ordinal))
+        if (op.Insn.Encoding is EncodingKind.VEX or EncodingKind.EVEX or EncodingKind.XOP)
         {
-            c.RaiseFault(State.Vector.UD); // x87 and AVX are not advertised by CPUID: architecturally #UD
+            c.RaiseFault(State.Vector.UD); // AVX/AVX-512/XOP are not advertised by CPUID: architecturally #UD
             return;
         }
         c.Rip = c.InstructionStart;

@@ -259,34 +259,47 @@ internal static partial class Sse
         if (Available(c)) c.Write(op.Seg, c.Ea(ref op), 4, c.Mxcsr);
     }
 
-    /// <summary>FXSAVE/FXRSTOR (64-bit layout): MXCSR and XMM0-15; the x87 area is saved as an empty FPU state.</summary>
+    /// <summary>
+    /// FXSAVE/FXSAVE64 (SDM vol. 1, 10.5.1): the x87 state (FCW, FSW, abridged FTW, FOP, FIP/FCS and FDP/FDS, or the
+    /// 64-bit FIP/FDP with REX.W; ST0-7 in 16-byte slots), MXCSR, MXCSR_MASK and XMM0-7 (XMM0-15 in 64-bit mode).
+    /// #NM with CR0.EM or CR0.TS; no pending-exception check (FXSAVE is not a waiting instruction).
+    /// </summary>
     public static void Fxsave(Cpu c, ref DecodedOp op)
     {
+        if ((c.Cr0 & (ControlBits.Cr0EM | ControlBits.Cr0TS)) != 0) { c.RaiseFault(Vector.NM); return; }
         ulong la = c.OperandLinear(ref op);
         if ((la & 15) != 0) { c.RaiseFault(Vector.GP, 0); return; }
         if (!c.ProbeWrite(la, 512)) return;
-        for (ulong i = 0; i < 512; i += 8) c.WriteLinear(la + i, 8, 0);
-        c.WriteLinear(la, 2, 0x037F); // FCW default
+        Span<byte> x87 = stackalloc byte[160];
+        X87Environment.SaveFxArea(c, x87, op.Insn.Mnemonic == Mnemonic.Fxsave64);
+        for (int i = 0; i < 160; i += 8) c.WriteLinear(la + (ulong)i, 8, BitConverter.ToUInt64(x87[i..]));
         c.WriteLinear(la + 24, 4, c.Mxcsr);
         c.WriteLinear(la + 28, 4, 0xFFFF);
-        for (int r = 0; r < 16; r++)
+        int count = c.Is64 ? 16 : 8;
+        for (int r = 0; r < count; r++)
         {
             c.WriteLinear(la + 160 + (ulong)r * 16, 8, c.XmmRegs[r].Lo);
             c.WriteLinear(la + 168 + (ulong)r * 16, 8, c.XmmRegs[r].Hi);
         }
     }
 
+    /// <summary>FXRSTOR/FXRSTOR64: the inverse of <see cref="Fxsave"/>; reserved MXCSR bits set raise #GP(0).</summary>
     public static void Fxrstor(Cpu c, ref DecodedOp op)
     {
+        if ((c.Cr0 & (ControlBits.Cr0EM | ControlBits.Cr0TS)) != 0) { c.RaiseFault(Vector.NM); return; }
         ulong la = c.OperandLinear(ref op);
         if ((la & 15) != 0) { c.RaiseFault(Vector.GP, 0); return; }
+        Span<byte> x87 = stackalloc byte[160];
+        for (int i = 0; i < 160; i += 8) BitConverter.TryWriteBytes(x87[i..], c.ReadLinear(la + (ulong)i, 8));
         ulong mx = c.ReadLinear(la + 24, 4);
-        var regs = new Xmm[16];
-        for (int r = 0; r < 16; r++)
+        int count = c.Is64 ? 16 : 8;
+        Span<Xmm> regs = stackalloc Xmm[16];
+        for (int r = 0; r < count; r++)
             regs[r] = new Xmm(c.ReadLinear(la + 160 + (ulong)r * 16, 8), c.ReadLinear(la + 168 + (ulong)r * 16, 8));
         if (c.Faulted) return;
         if ((mx & ~0xFFFFUL) != 0) { c.RaiseFault(Vector.GP, 0); return; }
         c.Mxcsr = (uint)mx;
-        regs.CopyTo(c.XmmRegs, 0);
+        regs[..count].CopyTo(c.XmmRegs);
+        X87Environment.RestoreFxArea(c, x87, op.Insn.Mnemonic == Mnemonic.Fxrstor64);
     }
 }

@@ -6,62 +6,90 @@ namespace KhoEmu.Cpu.X87;
 /// masks (CW bits 0-5), denormal and pseudo-denormal operands, unsupported encodings (invalid operands), NaN
 /// propagation and the real indefinite. <c>cw</c> is always the x87 control word.
 /// </summary>
+/// <remarks>
+/// Every operation assigns <see cref="X87Flags.RoundedUp"/> (C1) and ORs what it raised into
+/// <see cref="X87Flags.Raised"/>. When an unmasked invalid-operation, denormal-operand or zero-divide exception is
+/// raised the operation stops there, as on hardware (no lower-priority flag is raised); the value returned then is
+/// meaningless and the caller leaves the destination alone. The operations are split by concern over the partial
+/// files SoftFloat80.*.cs; docs/cpu.md ("x87 arithmetic") lists the hardware behaviour they reproduce.
+/// </remarks>
 public static partial class SoftFloat80
 {
-    public static Float80 Add(Float80 a, Float80 b, ushort cw, ref X87Flags f) => throw Pending();
-    public static Float80 Sub(Float80 a, Float80 b, ushort cw, ref X87Flags f) => throw Pending();
-    public static Float80 Mul(Float80 a, Float80 b, ushort cw, ref X87Flags f) => throw Pending();
-    public static Float80 Div(Float80 a, Float80 b, ushort cw, ref X87Flags f) => throw Pending();
-    public static Float80 Sqrt(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
+    internal const ulong IntegerBit = 0x8000_0000_0000_0000;
+    internal const ulong QuietBit = 0x4000_0000_0000_0000;
+    internal const int MaxExponent = 0x7FFF;
 
-    /// <summary>FCOM/FCOMI (<paramref name="quiet"/> false: any NaN is invalid) or FUCOM/FUCOMI (only SNaNs are).</summary>
-    public static X87Ordering Compare(Float80 a, Float80 b, bool quiet, ref X87Flags f) => throw Pending();
+    /// <summary>The SDM's bias adjustment for unmasked overflow and underflow with a register destination (§4.9.1.4).</summary>
+    internal const int BiasAdjust = 24576;
 
-    /// <summary>FRNDINT.</summary>
-    public static Float80 RoundToInteger(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FSCALE: <paramref name="a"/> × 2^trunc(<paramref name="b"/>).</summary>
-    public static Float80 Scale(Float80 a, Float80 b, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FXTRACT: the unbiased exponent and the significand (scaled into [1, 2)) of <paramref name="a"/>.</summary>
-    public static void Extract(Float80 a, ushort cw, ref X87Flags f, out Float80 exponent, out Float80 significand) => throw Pending();
+    internal static bool IsNaN(Float80 a) => a.Exponent == MaxExponent && (a.Significand & IntegerBit) != 0 && (a.Significand << 1) != 0;
+    internal static bool IsSignaling(Float80 a) => IsNaN(a) && (a.Significand & QuietBit) == 0;
+    internal static bool IsInfinity(Float80 a) => a.Exponent == MaxExponent && a.Significand == IntegerBit;
+    /// <summary>Unnormals, pseudo-NaNs and pseudo-infinities: a non-zero exponent with the integer bit clear.</summary>
+    internal static bool IsUnsupported(Float80 a) => a.Exponent != 0 && (a.Significand & IntegerBit) == 0;
+    internal static bool IsZero(Float80 a) => a.Exponent == 0 && a.Significand == 0;
+    /// <summary>Denormals and pseudo-denormals (exponent 0, integer bit set), both of which raise DE.</summary>
+    internal static bool IsDenormal(Float80 a) => a.Exponent == 0 && a.Significand != 0;
+
+    internal static int RoundingControl(ushort cw) => (cw >> 10) & 3;
+    internal const int RoundNearest = 0, RoundDown = 1, RoundUp = 2, RoundZero = 3;
+
+    /// <summary>Precision control: 00 single (24 bits), 10 double (53), 11 extended (64); the reserved 01 acts as 64.</summary>
+    internal static int PrecisionBits(ushort cw) => ((cw >> 8) & 3) switch { 0 => 24, 2 => 53, _ => 64 };
+
+    internal static bool IsMasked(ushort cw, X87Exception e) => (cw & (ushort)e) != 0;
+
+    internal static Float80 Pack(bool sign, int exponent, ulong significand) =>
+        new(significand, (ushort)((sign ? 0x8000 : 0) | exponent));
+
+    internal static Float80 Quiet(Float80 a) => new(a.Significand | QuietBit, a.SignExponent);
+
+    internal static Float80 InvalidResult(ref X87Flags f)
+    {
+        f.Raised |= X87Exception.Invalid;
+        return Float80.Indefinite;
+    }
+
+    /// <summary>The biased exponent and significand of a finite non-zero value, normalized (bit 63 set): a
+    /// denormal's exponent goes below 1, a pseudo-denormal reads as exponent 1.</summary>
+    internal static int Normalize(Float80 a, out ulong significand)
+    {
+        int e = a.Exponent;
+        ulong s = a.Significand;
+        if (e == 0)
+        {
+            e = 1;
+            int lz = System.Numerics.BitOperations.LeadingZeroCount(s);
+            s <<= lz;
+            e -= lz;
+        }
+        significand = s;
+        return e;
+    }
+
     /// <summary>
-    /// FPREM (<paramref name="ieee"/> false, truncating quotient) or FPREM1 (round-to-nearest quotient): one partial
-    /// remainder step of <paramref name="a"/> by <paramref name="b"/>. <paramref name="quotientLow"/> holds the low
-    /// three quotient bits (C0 = bit 2, C3 = bit 1, C1 = bit 0); <paramref name="incomplete"/> is C2.
+    /// NaN propagation for two operands (SDM vol. 1 table 4-7): an SNaN raises IE and is quieted; a QNaN beats an SNaN;
+    /// between two NaNs of the same kind the larger significand wins (equal: the positive one).
     /// </summary>
-    public static Float80 PartialRemainder(Float80 a, Float80 b, bool ieee, ushort cw, ref X87Flags f,
-        out int quotientLow, out bool incomplete) => throw Pending();
-    /// <summary>FXAM's class of a non-empty register.</summary>
-    public static X87Class Examine(Float80 a) => throw Pending();
+    internal static Float80 PropagateNaN(Float80 a, Float80 b, ref X87Flags f)
+    {
+        bool nanA = IsNaN(a), nanB = IsNaN(b);
+        bool sigA = nanA && (a.Significand & QuietBit) == 0, sigB = nanB && (b.Significand & QuietBit) == 0;
+        if (sigA || sigB) f.Raised |= X87Exception.Invalid;
+        if (!nanA) return Quiet(b);
+        if (!nanB) return Quiet(a);
+        if (sigA != sigB) return Quiet(sigA ? b : a);
+        if (a.Significand != b.Significand) return Quiet(a.Significand > b.Significand ? a : b);
+        return Quiet(a.Sign ? b : a);
+    }
 
-    // ---- conversions (loads are exact except for SNaN quieting; stores round with the control word) ----------------
-    public static Float80 FromInt64(long v) => throw Pending();
-    public static Float80 FromSingle(uint bits, ref X87Flags f) => throw Pending();
-    public static Float80 FromDouble(ulong bits, ref X87Flags f) => throw Pending();
-    public static uint ToSingle(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
-    public static ulong ToDouble(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FIST/FISTP (<paramref name="truncate"/> false: rounding control) and FISTTP (true) to a
-    /// <paramref name="bits"/>-bit integer (16, 32, 64); out of range or NaN gives the integer indefinite.</summary>
-    public static long ToInt(Float80 a, int bits, bool truncate, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FBLD: 10-byte packed BCD (18 digits, sign in bit 79).</summary>
-    public static Float80 FromBcd(ReadOnlySpan<byte> bcd) => throw Pending();
-    /// <summary>FBSTP: rounds to an integer with the control word; out of range or NaN stores the BCD indefinite.</summary>
-    public static void ToBcd(Float80 a, ushort cw, ref X87Flags f, Span<byte> bcd) => throw Pending();
-    /// <summary>FLD1 ... FLDZ, whose last bit follows the rounding control as on hardware.</summary>
-    public static Float80 Constant(X87Constant which, ushort cw) => throw Pending();
+    internal static int Lzcnt(ulong v) => System.Numerics.BitOperations.LeadingZeroCount(v);
 
-    // ---- transcendentals (accuracy bound documented in docs/cpu.md) -----------------------------------------------
-    public static Float80 F2xm1(Float80 a, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FYL2X: <paramref name="y"/> × log2(<paramref name="x"/>).</summary>
-    public static Float80 Fyl2x(Float80 x, Float80 y, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FYL2XP1: <paramref name="y"/> × log2(<paramref name="x"/> + 1).</summary>
-    public static Float80 Fyl2xp1(Float80 x, Float80 y, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FPATAN: arctan(<paramref name="y"/> / <paramref name="x"/>) with the quadrant from both signs.</summary>
-    public static Float80 Fpatan(Float80 y, Float80 x, ushort cw, ref X87Flags f) => throw Pending();
-    /// <summary>FPTAN, FSIN, FCOS, FSINCOS: <paramref name="outOfRange"/> (C2) when |a| ≥ 2^63; nothing is computed then.</summary>
-    public static Float80 Tan(Float80 a, ushort cw, ref X87Flags f, out bool outOfRange) => throw Pending();
-    public static Float80 Sin(Float80 a, ushort cw, ref X87Flags f, out bool outOfRange) => throw Pending();
-    public static Float80 Cos(Float80 a, ushort cw, ref X87Flags f, out bool outOfRange) => throw Pending();
-    public static void SinCos(Float80 a, ushort cw, ref X87Flags f, out Float80 sin, out Float80 cos, out bool outOfRange) => throw Pending();
-
-    private static NotImplementedException Pending() => new("SoftFloat80: this operation is being written");
+    /// <summary>Raises DE for denormal operands; true when DE is unmasked, so the operation must stop.</summary>
+    internal static bool DenormalStops(Float80 a, Float80 b, ushort cw, ref X87Flags f)
+    {
+        if (!IsDenormal(a) && !IsDenormal(b)) return false;
+        f.Raised |= X87Exception.Denormal;
+        return !IsMasked(cw, X87Exception.Denormal);
+    }
 }

@@ -18,7 +18,9 @@ public enum X87Exception : ushort
 /// takes the control word, so results already follow its rounding, precision and masks (masked responses; for an
 /// unmasked overflow or underflow the exponent is bias-adjusted as the SDM describes for register destinations).
 /// The caller decides whether a destination is written: not when an unmasked Invalid, Denormal or ZeroDivide was
-/// raised.
+/// raised, and for a memory destination (FST m32/m64, FIST, FBSTP) also not on an unmasked Overflow or Underflow.
+/// Each operation assigns <see cref="RoundedUp"/> and ORs into <see cref="Raised"/>, so one value can accumulate the
+/// flags of an instruction's steps.
 /// </summary>
 public struct X87Flags
 {
