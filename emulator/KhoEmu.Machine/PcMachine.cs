@@ -1,8 +1,13 @@
 using KhoEmu.Core;
 using KhoEmu.Cpu;
+using KhoEmu.Devices.Acpi;
+using KhoEmu.Devices.Bus;
+using KhoEmu.Devices.Chipset;
 using KhoEmu.Devices.DebugExit;
 using KhoEmu.Devices.FwCfg;
+using KhoEmu.Devices.Input;
 using KhoEmu.Devices.Interrupts;
+using KhoEmu.Devices.Rtc;
 using KhoEmu.Devices.Timers;
 using KhoEmu.Devices.Uart16550;
 using KhoEmu.Devices.Pci;
@@ -19,6 +24,7 @@ namespace KhoEmu.Machine;
 public sealed class PcMachine : IDisposable
 {
     private int? _debugExitCode;
+    private (ExitKind Kind, string Why)? _exitRequest;
 
     public PcMachine(MachineConfig config)
     {
@@ -38,13 +44,33 @@ public sealed class PcMachine : IDisposable
         Ports.Register(0x510, 12, FwCfg, "fw_cfg");
         KhoOracle = new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop());
         Ports.Register(KhoOracle.Port, 4, KhoOracle, "kho-oracle");
-        Pit = new Pit8254(Clock, new IsaIrqLine(Pic, IoApic, 0));
+
+        // The q35 chipset's timers, CMOS, ACPI power management, reset and keyboard controller (docs/devices.md).
+        Hpet = new Hpet(Clock, new IsaIrqLine(Pic, IoApic, 0), new IsaIrqLine(Pic, IoApic, 8), IoApic.SetIrq);
+        Memory.Mmio.Register(Hpet.DefaultBase, Hpet.Size, Hpet, "hpet");
+        Pit = new Pit8254(Clock, Hpet.PitOutput);
         Ports.Register(0x40, 4, Pit, "pit");
+        Ports.Register(0x61, 1, new NmiStatusControl(Pit.Channel(2)), "nmi-sc");
+        Rtc = new Mc146818Rtc(Clock, Hpet.RtcOutput, config.RtcBase);
+        PcCmosLayout.WriteMemorySize(Rtc, Memory.LowRamSize, Memory.HighRamSize, cpus: 1);
+        Ports.Register(0x70, 2, Rtc, "rtc");
+        Pm = new Ich9PowerManagement(Clock, new IsaIrqLine(Pic, IoApic, 9), () => RequestExit(ExitKind.PowerOff, "ACPI S5 (soft off)"));
+        Ports.Register(Ich9PowerManagement.DefaultBase, Ich9PowerManagement.Size, Pm, "ich9-pm");
+        Ports.Register(ApmControl.DefaultBase, 2, new ApmControl(Pm.ApmCommand), "apm");
+        Ports.Register(ResetControl.Port, 1, new ResetControl(() => RequestExit(ExitKind.Reset, "reset through port 0xcf9")), "reset-control");
+        Keyboard = new I8042Controller(() => RequestExit(ExitKind.Reset, "reset through the keyboard controller"),
+            new IsaIrqLine(Pic, IoApic, 1), new IsaIrqLine(Pic, IoApic, 12));
+        Ports.Register(I8042Controller.DataPort, 1, Keyboard, "i8042-data");
+        Ports.Register(I8042Controller.CommandPort, 1, new PortWindow(Keyboard, I8042Controller.CommandOffset), "i8042-cmd");
+
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
         Pci = new PciBus(Memory.Mmio) { InterruptSink = IoApic.SetIrq };
-        Ports.Register(0xCF8, 8, Pci, "pci-conf1");
+        // 0xCF8-0xCFF around the reset control register at 0xCF9 (a dword access at 0xCF8 still reaches PCI).
+        Ports.Register(0xCF8, 1, Pci, "pci-conf1");
+        Ports.Register(0xCFA, 2, new PortWindow(Pci, 2), "pci-conf1");
+        Ports.Register(0xCFC, 4, new PortWindow(Pci, 4), "pci-conf1");
         Memory.Mmio.Register(PciBus.EcamBase, PciBus.EcamSize, Pci, "pci-ecam");
         Iommu = new IntelIommu(Memory);
         Memory.Mmio.Register(IntelIommu.DefaultBase, IntelIommu.Size, Iommu, "intel-iommu");
@@ -118,10 +144,21 @@ public sealed class PcMachine : IDisposable
     public Uart16550 Uart { get; }
     public FwCfg FwCfg { get; }
     public Pit8254 Pit { get; }
+    public Hpet Hpet { get; }
+    public Mc146818Rtc Rtc { get; }
+    public Ich9PowerManagement Pm { get; }
+    public I8042Controller Keyboard { get; }
     public LocalApic Apic { get; }
     public IoApic IoApic { get; }
     /// <summary>Checks preserved memory across kexec (see <see cref="Machine.KhoOracle"/>).</summary>
     public KhoOracle KhoOracle { get; }
+
+    /// <summary>Power-off or reset by the guest: the run ends at the current instruction boundary.</summary>
+    private void RequestExit(ExitKind kind, string why)
+    {
+        _exitRequest ??= (kind, why);
+        Cpu.RequestStop();
+    }
 
     private void OnDebugExit(int code)
     {
@@ -135,6 +172,8 @@ public sealed class PcMachine : IDisposable
         var reason = Cpu.Run(maxInstructions);
         Config.SerialOutput.Flush();
         if (_debugExitCode is int code) return new MachineExit(ExitKind.DebugExit, code, null);
+        if (_exitRequest is var (kind, why))
+            return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, why);
         return reason switch
         {
             StopReason.InstructionLimit => new(ExitKind.InstructionLimit, MachineExit.CodeInstructionLimit,
