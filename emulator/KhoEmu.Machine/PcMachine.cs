@@ -31,6 +31,8 @@ public sealed class PcMachine : IDisposable
         Config = config;
         Memory = new PhysicalMemory(config.MemorySize);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock);
+        // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
+        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(Cpu.VirtualTime);
         Pic.Register(Ports);
         Apic = new LocalApic(Clock);
         Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");

@@ -8,8 +8,8 @@ namespace KhoEmu.Devices.Timers;
 /// (control word 11xxxxxx: bit 5 clear latches the counts, bit 4 clear latches the status, bits 3-1 select counters).
 /// Counter 0's OUT drives IRQ 0 and its gate is tied high; counter 1 (DRAM refresh on old PCs) drives nothing;
 /// counter 2's gate is port 0x61 bit 0 and its OUT is read back in port 0x61 bit 5 (<see cref="NmiStatusControl"/>).
-/// Counters start unprogrammed (OUT0 low, no interrupts) rather than in QEMU's reset state of mode 3 with count 0,
-/// so a machine whose guest never programs the PIT has no timer events (see docs/devices.md).
+/// Counters start in mode 3 with OUT high, as QEMU resets them, but do not count until the guest writes a count
+/// (QEMU starts counter 0 at 18.2 Hz), so a machine whose guest never programs the PIT has no timer events.
 /// </summary>
 public sealed class Pit8254 : IPortDevice
 {

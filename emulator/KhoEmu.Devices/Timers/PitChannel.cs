@@ -18,7 +18,8 @@ public sealed class PitChannel
 
     private readonly VirtualClock _clock;
     private readonly Action<bool>? _output;
-    private int _controlMode, _mode, _access = AccessWord;
+    // Power-on state as QEMU's pit_reset: mode 3, so OUT is high, but not counting until a count is written.
+    private int _controlMode = 3, _mode = 3, _access = AccessWord;
     private bool _bcd;
     private int _count = 0x10000;       // the initial count N in binary; 0 written means 0x10000 (10000 in BCD)
     private bool _loaded;               // a count was written since the control word ("null count" = !_loaded)
@@ -37,6 +38,8 @@ public sealed class PitChannel
         _clock = clock;
         _gate = gate;
         _output = output;
+        _out = ComputeOut(0);
+        _output?.Invoke(_out);
     }
 
     /// <summary>The effective mode 0-5 (control-word modes 6 and 7 are modes 2 and 3).</summary>
