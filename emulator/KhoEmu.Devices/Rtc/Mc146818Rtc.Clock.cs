@@ -54,13 +54,7 @@ public sealed partial class Mc146818Rtc
             if (s1 > s0)
             {
                 _cmos[RegisterC] |= Uf;
-                // Only the last day of updates can matter for the alarm (every field repeats within a day).
-                for (long k = Math.Max(s0 + 1, s1 - 86400); k <= s1; k++)
-                {
-                    if (!AlarmMatches(_secondsAtAnchor + k)) continue;
-                    _cmos[RegisterC] |= Af;
-                    break;
-                }
+                if (NextAlarm(_secondsAtAnchor + s0) is long t && t <= _secondsAtAnchor + s1) _cmos[RegisterC] |= Af;
             }
         }
         long period = PeriodCycles;
@@ -87,15 +81,7 @@ public sealed partial class Mc146818Rtc
         {
             long s = FloorDiv(since, NsPerSecond);
             if ((enabled & Uie) != 0) next = Math.Min(next, (s + 1) * NsPerSecond);
-            else
-            {
-                for (long k = s + 1; k <= s + 86400; k++)
-                {
-                    if (!AlarmMatches(_secondsAtAnchor + k)) continue;
-                    next = Math.Min(next, k * NsPerSecond);
-                    break;
-                }
-            }
+            else if (NextAlarm(_secondsAtAnchor + s) is long t) next = Math.Min(next, (t - _secondsAtAnchor) * NsPerSecond);
         }
         if (next == long.MaxValue) return;
         _event = _clock.Schedule((ulong)Math.Max(_anchor + next, (long)_clock.Now + 1), OnEvent);
@@ -108,14 +94,40 @@ public sealed partial class Mc146818Rtc
         Reschedule();
     }
 
-    /// <summary>Alarm registers with bits 7-6 both set match any value (data sheet, "Alarm").</summary>
-    private bool AlarmMatches(long seconds)
+    /// <summary>
+    /// The first second after <paramref name="after"/> whose time of day matches the alarm registers; a register with
+    /// bits 7-6 both set matches any value (data sheet, "Alarm"); a value out of range never matches.
+    /// </summary>
+    private long? NextAlarm(long after)
     {
-        var f = RtcCalendar.FromSeconds(seconds);
-        return Field(SecondsAlarm, f.Second) && Field(MinutesAlarm, f.Minute) && HourField(f.Hour);
+        int? sec = AlarmField(SecondsAlarm, 60), min = AlarmField(MinutesAlarm, 60), hour = AlarmField(HoursAlarm, 24);
+        if (sec == -1 || min == -1 || hour == -1) return null;
+        long day0 = FloorDiv(after, 86400);
+        for (long day = day0; day <= day0 + 1; day++)
+        {
+            for (int h = 0; h < 24; h++)
+            {
+                long hourStart = day * 86400 + h * 3600L;
+                if ((hour is int hh && hh != h) || hourStart + 3599 <= after) continue;
+                for (int m = 0; m < 60; m++)
+                {
+                    long minuteStart = hourStart + m * 60L;
+                    if ((min is int mm && mm != m) || minuteStart + 59 <= after) continue;
+                    if (sec is not int ss) return Math.Max(minuteStart, after + 1);
+                    if (minuteStart + ss > after) return minuteStart + ss;
+                }
+            }
+        }
+        return null;
+    }
 
-        bool Field(int reg, int value) => (_cmos[reg] & 0xC0) == 0xC0 || Decode(_cmos[reg]) == value;
-        bool HourField(int hour) => (_cmos[HoursAlarm] & 0xC0) == 0xC0 || DecodeHour(_cmos[HoursAlarm]) == hour;
+    /// <summary>An alarm register decoded: null for "don't care", -1 for a value that can never match.</summary>
+    private int? AlarmField(int reg, int limit)
+    {
+        byte v = _cmos[reg];
+        if ((v & 0xC0) == 0xC0) return null;
+        int decoded = reg == HoursAlarm ? DecodeHour(v) : Decode(v);
+        return decoded >= 0 && decoded < limit ? decoded : -1;
     }
 
     private bool Bcd => (_cmos[RegisterB] & BinaryMode) == 0;
