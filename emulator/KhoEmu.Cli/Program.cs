@@ -49,7 +49,7 @@ public static class Program
 
         var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
             + "project's firmware, which loads the kernel and its ring-3 init (all built into khoemu).\n"
-            + "Exit codes: the guest's isa-debug-exit value v gives (v << 1) | 1 as in QEMU; "
+            + "Exit codes: the guest's isa-debug-exit value v gives (v << 1) | 1 as in QEMU; 0 ACPI power-off or (with -no-reboot) guest reset; "
             + $"{MachineExit.CodeInstructionLimit} instruction limit, {MachineExit.CodeHalted} halted forever, "
             + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, "
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
