@@ -56,8 +56,14 @@ public sealed class Hpet : IMmioDevice
     /// <summary>The main counter: 100 MHz ticks of virtual time while enabled.</summary>
     public ulong Counter => Enabled ? _counterBase + (_clock.Now - _enabledAt) / TickNs : _counterBase;
 
-    internal TimerEvent ScheduleAtCount(ulong count, Action callback) =>
-        _clock.Schedule(Math.Max(_enabledAt + (count - _counterBase) * TickNs, _clock.Now + 1), callback);
+    /// <summary>An event when the counter reaches <paramref name="count"/>; none for a count centuries away (a 64-bit
+    /// comparator far ahead), which would otherwise overflow the nanosecond clock.</summary>
+    internal TimerEvent? ScheduleAtCount(ulong count, Action callback)
+    {
+        UInt128 when = (UInt128)_enabledAt + (UInt128)(count - _counterBase) * TickNs;
+        if (when > long.MaxValue) return null;
+        return _clock.Schedule(Math.Max((ulong)when, _clock.Now + 1), callback);
+    }
 
     internal bool IsStatusSet(int timer) => (_status & (1UL << timer)) != 0;
     internal void SetStatus(int timer) => _status |= 1UL << timer;

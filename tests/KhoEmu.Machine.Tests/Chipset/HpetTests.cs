@@ -157,6 +157,18 @@ public sealed class HpetTests
     }
 
     [Test]
+    public void FarComparatorNeverFiresEarly()
+    {
+        var r = new Rig();
+        r.Write(TimerCfg(2), (18UL << 9) | HpetTimer.InterruptEnable, 4);
+        r.Write(TimerCmp(2), 0x1999_9999_9999_999A);  // 5800 years at 100 MHz; in ns it would wrap 2^64 to 4
+        r.Write(Cfg, 1);
+        Assert.That(r.Clock.NextDeadline, Is.EqualTo(ulong.MaxValue), "nothing scheduled within reach");
+        r.Advance(10_000_000_000);
+        Assert.That(r.Pins, Is.Empty);
+    }
+
+    [Test]
     public void RandomTrafficNeverThrows()
     {
         var r = new Rig();
