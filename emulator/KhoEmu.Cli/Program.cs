@@ -42,18 +42,20 @@ public static class Program
         var serial = new Option<string?>("-serial") { Description = "QEMU compatibility: stdio (the console is always stdio)." };
         var display = new Option<string?>("-display") { Description = "QEMU compatibility: none (there is no display)." };
         var nographic = new Option<bool>("-nographic") { Description = "QEMU compatibility: accepted (there is no display)." };
-        var noReboot = new Option<bool>("-no-reboot") { Description = "QEMU compatibility: accepted (a triple fault always ends the run)." };
+        var noReboot = new Option<bool>("-no-reboot") { Description = "End the run when the guest resets instead of rebooting, as QEMU's -no-reboot (a triple fault always ends the run)." };
+        var rtc = new Option<string?>("-rtc")
+        { Description = "RTC start as QEMU's -rtc: base=utc|localtime (the host's time now), base=YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD; default a fixed 2025-01-01T00:00:00 so runs are deterministic." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
 
         var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
             + "project's firmware, which loads the kernel and its ring-3 init (all built into khoemu).\n"
-            + "Exit codes: the guest's isa-debug-exit value v gives (v << 1) | 1 as in QEMU; "
+            + "Exit codes: the guest's isa-debug-exit value v gives (v << 1) | 1 as in QEMU; 0 ACPI power-off or (with -no-reboot) guest reset; "
             + $"{MachineExit.CodeInstructionLimit} instruction limit, {MachineExit.CodeHalted} halted forever, "
             + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, "
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
             kernel, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
-            machineOpt, device, serial, display, nographic, noReboot,
+            machineOpt, device, serial, display, nographic, noReboot, rtc,
         };
         run.SetAction(p =>
         {
@@ -73,7 +75,7 @@ public static class Program
         });
         int RunWith(ParseResult p) => Run(new RunOptions(p.GetValue(kernel), p.GetValue(firmware), p.GetValue(demo), p.GetValue(append) ?? "",
             p.GetValue(memory) ?? "512M", p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [],
-            p.GetValue(maxInsns), p.GetValue(noInput)));
+            p.GetValue(maxInsns), p.GetValue(noInput), p.GetValue(noReboot), p.GetValue(rtc)));
         return run;
     }
 
@@ -180,7 +182,7 @@ public static class Program
     }
 
     private sealed record RunOptions(FileInfo? Kernel, FileInfo? Firmware, bool Demo, string Append, string Memory, string[] FwCfg,
-        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput);
+        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput, bool NoReboot, string? Rtc);
 
     private static int Run(RunOptions o)
     {
@@ -189,11 +191,13 @@ public static class Program
             CommandLine = o.Append,
             SerialOutput = Console.OpenStandardOutput(),
             SerialInput = o.NoInput ? null : Console.OpenStandardInput(),
+            NoReboot = o.NoReboot,
         };
         var symbolImages = new List<byte[]>();
         try
         {
             config.MemorySize = SizeParser.Parse(o.Memory);
+            if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, () => DateTime.UtcNow);
             foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
             if (o.Kernel is not null)
             {
@@ -218,30 +222,37 @@ public static class Program
             return 2;
         }
 
-        PcMachine machine;
-        try { machine = new PcMachine(config); }
-        catch (Exception e) when (e is BootException or ArgumentException)
+        using var traceWriter = o.Trace is null ? null : new StreamWriter(o.Trace.FullName);
+        var tracer = traceWriter is null ? null : new Tracer(traceWriter, LoadSymbols(symbolImages, o.Symbols));
+        ulong budget = o.MaxInstructions ?? ulong.MaxValue, executed = 0;
+        var sw = Stopwatch.StartNew();
+        while (true)
         {
-            Console.Error.WriteLine($"khoemu: cannot boot: {e.Message}");
-            return 2;
-        }
-        using (machine)
-        {
-            using var traceWriter = o.Trace is null ? null : new StreamWriter(o.Trace.FullName);
-            if (traceWriter is not null) machine.Cpu.TraceHook = new Tracer(traceWriter, LoadSymbols(symbolImages, o.Symbols)).Step;
-            var sw = Stopwatch.StartNew();
-            var exit = machine.Run(o.MaxInstructions ?? ulong.MaxValue);
-            sw.Stop();
-            if (exit.Diagnostic is not null && exit.Kind != ExitKind.DebugExit)
-                Console.Error.WriteLine($"khoemu: {exit.Kind}: {exit.Diagnostic}");
-            if (o.Stats)
+            PcMachine machine;
+            try { machine = new PcMachine(config); }
+            catch (Exception e) when (e is BootException or ArgumentException)
             {
-                ulong n = machine.Cpu.InstructionCount;
-                double mips = n / Math.Max(sw.Elapsed.TotalSeconds, 1e-9) / 1e6;
-                Console.Error.WriteLine($"khoemu: {n} instructions in {sw.Elapsed.TotalSeconds:F3} s = {mips:F1} MIPS; "
-                    + $"{machine.Cpu.BlocksDecoded} blocks decoded, {machine.Cpu.CodeInvalidations} code-page invalidations; exit {exit.ExitCode}");
+                Console.Error.WriteLine($"khoemu: cannot boot: {e.Message}");
+                return 2;
             }
-            return exit.ExitCode;
+            using (machine)
+            {
+                if (tracer is not null) machine.Cpu.TraceHook = tracer.Step;
+                var exit = machine.Run(budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
+                executed += machine.Cpu.InstructionCount;
+                // A guest reset without -no-reboot is a cold reset: a fresh machine from the same configuration.
+                if (exit.Kind == ExitKind.Reset && !config.NoReboot) continue;
+                sw.Stop();
+                if (exit.Diagnostic is not null && exit.Kind is not (ExitKind.DebugExit or ExitKind.PowerOff or ExitKind.Reset))
+                    Console.Error.WriteLine($"khoemu: {exit.Kind}: {exit.Diagnostic}");
+                if (o.Stats)
+                {
+                    double mips = executed / Math.Max(sw.Elapsed.TotalSeconds, 1e-9) / 1e6;
+                    Console.Error.WriteLine($"khoemu: {executed} instructions in {sw.Elapsed.TotalSeconds:F3} s = {mips:F1} MIPS; "
+                        + $"{machine.Cpu.BlocksDecoded} blocks decoded, {machine.Cpu.CodeInvalidations} code-page invalidations; exit {exit.ExitCode}");
+                }
+                return exit.ExitCode;
+            }
         }
     }
 }

@@ -35,6 +35,9 @@ public sealed class MmioBus
 
     public bool IsClaimed(ulong address) => Find(address) is not null;
 
+    /// <summary>Runs before every device access (see <see cref="PortBus.BeforeAccess"/>).</summary>
+    public Action? BeforeAccess { get; set; }
+
     private Region? Find(ulong address)
     {
         var regions = _regions;
@@ -54,12 +57,15 @@ public sealed class MmioBus
     {
         var r = Find(address);
         if (r is null) return size >= 8 ? ulong.MaxValue : (1UL << (size * 8)) - 1;
+        BeforeAccess?.Invoke();
         return r.Device.ReadMmio(address - r.Base, size);
     }
 
     public void Write(ulong address, int size, ulong value)
     {
         var r = Find(address);
-        r?.Device.WriteMmio(address - r.Base, size, value);
+        if (r is null) return;
+        BeforeAccess?.Invoke();
+        r.Device.WriteMmio(address - r.Base, size, value);
     }
 }

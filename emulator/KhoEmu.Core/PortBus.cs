@@ -33,8 +33,13 @@ public sealed class PortBus
 
     public IReadOnlyList<(ushort Base, int Count, string Name)> Ranges => _ranges;
 
+    /// <summary>Runs before every access: the machine brings the clock up to the CPU's time, so a device that derives
+    /// its registers from virtual time (timers, counters) reads the present rather than the last event's time.</summary>
+    public Action? BeforeAccess { get; set; }
+
     public uint Read(ushort port, int size)
     {
+        BeforeAccess?.Invoke();
         var dev = _owner[port];
         if (dev is null) return size switch { 1 => 0xFFu, 2 => 0xFFFFu, _ => 0xFFFF_FFFFu };
         return dev.ReadPort((ushort)(port - _base[port]), size);
@@ -42,6 +47,7 @@ public sealed class PortBus
 
     public void Write(ushort port, int size, uint value)
     {
+        BeforeAccess?.Invoke();
         var dev = _owner[port];
         dev?.WritePort((ushort)(port - _base[port]), size, value);
     }

@@ -8,6 +8,7 @@ public sealed class VirtualClock
 {
     private readonly PriorityQueue<TimerEvent, (ulong When, ulong Seq)> _queue = new();
     private ulong _seq;
+    private bool _advancing;
 
     /// <summary>Virtual nanoseconds since reset.</summary>
     public ulong Now { get; private set; }
@@ -26,14 +27,21 @@ public sealed class VirtualClock
     /// <summary>Moves time forward to <paramref name="now"/> and runs every event that became due, in order.</summary>
     public void AdvanceTo(ulong now)
     {
-        // Each event runs at its own time, so a periodic device that reschedules itself fires once per period.
-        while (_queue.TryPeek(out var ev, out var p) && p.When <= now)
+        // An event's own device access (a DMA write to MMIO) must not run later events inside it: it sees its time.
+        if (_advancing) return;
+        _advancing = true;
+        try
         {
-            _queue.Dequeue();
-            if (p.When > Now) Now = p.When;
-            if (!ev.Cancelled) ev.Callback();
+            // Each event runs at its own time, so a periodic device that reschedules itself fires once per period.
+            while (_queue.TryPeek(out var ev, out var p) && p.When <= now)
+            {
+                _queue.Dequeue();
+                if (p.When > Now) Now = p.When;
+                if (!ev.Cancelled) ev.Callback();
+            }
+            if (now > Now) Now = now;
         }
-        if (now > Now) Now = now;
+        finally { _advancing = false; }
     }
 }
 

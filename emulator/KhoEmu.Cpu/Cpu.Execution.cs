@@ -66,6 +66,10 @@ public sealed unsafe partial class Cpu
     /// <summary>Virtual time implied by execution: one instruction is one nanosecond, plus time spent halted.</summary>
     private ulong VirtualNow => InstructionCount + _idleTime;
 
+    /// <summary>The CPU's virtual time (instructions retired before the current block, plus idle time); the machine
+    /// brings the clock up to it before device accesses.</summary>
+    public ulong VirtualTime => VirtualNow;
+
     /// <summary>Runs until <paramref name="maxInstructions"/> retire or something stops the machine.</summary>
     public StopReason Run(ulong maxInstructions = ulong.MaxValue)
     {

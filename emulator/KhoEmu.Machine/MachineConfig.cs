@@ -23,4 +23,11 @@ public sealed class MachineConfig
     public Stream? SerialInput { get; set; }
     /// <summary>Where the UART's output goes.</summary>
     public Stream SerialOutput { get; set; } = Stream.Null;
+    /// <summary>The date and time the RTC shows at power-on (QEMU's <c>-rtc base=</c>); it then advances with virtual
+    /// time. A fixed default keeps runs deterministic; the CLI's <c>-rtc base=utc</c> asks for the host's time.</summary>
+    public DateTime RtcBase { get; set; } = DefaultRtcBase;
+    public static readonly DateTime DefaultRtcBase = new(2025, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+    /// <summary>QEMU's -no-reboot: a guest reset ends the run instead of rebooting. <see cref="PcMachine.Run"/> returns
+    /// <see cref="ExitKind.Reset"/> either way; the caller reboots (builds a fresh machine) when this is false.</summary>
+    public bool NoReboot { get; set; }
 }

@@ -1,8 +1,13 @@
 using KhoEmu.Core;
 using KhoEmu.Cpu;
+using KhoEmu.Devices.Acpi;
+using KhoEmu.Devices.Bus;
+using KhoEmu.Devices.Chipset;
 using KhoEmu.Devices.DebugExit;
 using KhoEmu.Devices.FwCfg;
+using KhoEmu.Devices.Input;
 using KhoEmu.Devices.Interrupts;
+using KhoEmu.Devices.Rtc;
 using KhoEmu.Devices.Timers;
 using KhoEmu.Devices.Uart16550;
 using KhoEmu.Devices.Pci;
@@ -21,6 +26,7 @@ namespace KhoEmu.Machine;
 public sealed class PcMachine : IDisposable
 {
     private int? _debugExitCode;
+    private (ExitKind Kind, string Why)? _exitRequest;
 
     public PcMachine(MachineConfig config)
     {
@@ -28,6 +34,8 @@ public sealed class PcMachine : IDisposable
         Memory = new PhysicalMemory(config.MemorySize);
         Devices = new DeviceRegistry(Ports, Memory.Mmio);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock);
+        // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
+        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(Cpu.VirtualTime);
         Pic.Register(Ports);
         Devices.Note(Q35Layout.PicMaster, Pic);
         Devices.Note(Q35Layout.PicSlave, Pic);
@@ -38,7 +46,20 @@ public sealed class PcMachine : IDisposable
         Devices.Add(Q35Layout.DebugExit, new DebugExit(OnDebugExit));
         FwCfg = Devices.Add(Q35Layout.FwCfg, new FwCfg(Memory));
         KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop()));
-        Pit = Devices.Add(Q35Layout.Pit, new Pit8254(Clock, IsaIrq(Q35Layout.Pit)));
+
+        // The q35 chipset's timers, CMOS, ACPI power management, reset and keyboard controller (docs/devices.md).
+        Hpet = Devices.Add(Q35Layout.Hpet, new Hpet(Clock, IsaIrq(Q35Layout.Pit), IsaIrq(Q35Layout.Rtc), IoApic.SetIrq));
+        Pit = Devices.Add(Q35Layout.Pit, new Pit8254(Clock, Hpet.PitOutput));
+        Devices.Add(Q35Layout.PortB, new NmiStatusControl(Pit.Channel(2)));
+        Rtc = Devices.Add(Q35Layout.Rtc, new Mc146818Rtc(Clock, Hpet.RtcOutput, config.RtcBase));
+        PcCmosLayout.WriteMemorySize(Rtc, Memory.LowRamSize, Memory.HighRamSize, cpus: 1);
+        Pm = Devices.Add(Q35Layout.PmBlock, new Ich9PowerManagement(Clock, IsaIrq(Q35Layout.PmBlock),
+            () => RequestExit(ExitKind.PowerOff, "ACPI S5 (soft off)")));
+        Devices.Add(Q35Layout.ApmControl, new ApmControl(Pm.ApmCommand));
+        Devices.Add(Q35Layout.ResetControl, new ResetControl(() => RequestExit(ExitKind.Reset, "reset through port 0xcf9")));
+        Keyboard = Devices.Add(Q35Layout.Keyboard, new I8042Controller(
+            () => RequestExit(ExitKind.Reset, "reset through the keyboard controller"),
+            IsaIrq(Q35Layout.Keyboard), new IsaIrqLine(Pic, IoApic, Q35Layout.Keyboard.IsaIrqs[1])));
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
@@ -140,10 +161,21 @@ public sealed class PcMachine : IDisposable
     public Uart16550 Uart { get; }
     public FwCfg FwCfg { get; }
     public Pit8254 Pit { get; }
+    public Hpet Hpet { get; }
+    public Mc146818Rtc Rtc { get; }
+    public Ich9PowerManagement Pm { get; }
+    public I8042Controller Keyboard { get; }
     public LocalApic Apic { get; }
     public IoApic IoApic { get; }
     /// <summary>Checks preserved memory across kexec (see <see cref="Machine.KhoOracle"/>).</summary>
     public KhoOracle KhoOracle { get; }
+
+    /// <summary>Power-off or reset by the guest: the run ends at the current instruction boundary.</summary>
+    private void RequestExit(ExitKind kind, string why)
+    {
+        _exitRequest ??= (kind, why);
+        Cpu.RequestStop();
+    }
 
     private void OnDebugExit(int code)
     {
@@ -157,6 +189,8 @@ public sealed class PcMachine : IDisposable
         var reason = Cpu.Run(maxInstructions);
         Config.SerialOutput.Flush();
         if (_debugExitCode is int code) return new MachineExit(ExitKind.DebugExit, code, null);
+        if (_exitRequest is var (kind, why))
+            return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, why);
         return reason switch
         {
             StopReason.InstructionLimit => new(ExitKind.InstructionLimit, MachineExit.CodeInstructionLimit,

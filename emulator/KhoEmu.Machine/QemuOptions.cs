@@ -50,6 +50,50 @@ public static class QemuOptions
         if (spec != "none") throw new FormatException($"-display {spec}: khoemu has no display (use -display none or leave it out)");
     }
 
+    /// <summary>
+    /// Parses a <c>-rtc</c> value: <c>base=utc|localtime|YYYY-MM-DDTHH:MM:SS|YYYY-MM-DD</c> (the RTC's start), with
+    /// <c>clock=vm</c> and <c>driftfix=none|slew</c> accepted (the RTC always follows virtual time and loses no ticks).
+    /// <c>utc</c> and <c>localtime</c> are the host's time now, read through <paramref name="hostUtcNow"/> only when
+    /// asked for; without <c>base</c> the start is <see cref="MachineConfig.DefaultRtcBase"/>.
+    /// </summary>
+    public static DateTime ParseRtc(string spec, Func<DateTime> hostUtcNow)
+    {
+        var start = MachineConfig.DefaultRtcBase;
+        foreach (var part in spec.Split(','))
+        {
+            int eq = part.IndexOf('=');
+            string key = eq < 0 ? part : part[..eq], value = eq < 0 ? "" : part[(eq + 1)..];
+            switch (key)
+            {
+                case "base":
+                    start = value switch
+                    {
+                        "utc" => hostUtcNow(),
+                        "localtime" => hostUtcNow().ToLocalTime(),
+                        _ => ParseRtcDate(spec, value),
+                    };
+                    break;
+                case "clock":
+                    if (value != "vm") throw new FormatException($"-rtc {spec}: the RTC follows virtual time (clock=vm only)");
+                    break;
+                case "driftfix":
+                    if (value is not ("none" or "slew")) throw new FormatException($"-rtc {spec}: driftfix must be none or slew");
+                    break;
+                default:
+                    throw new FormatException($"-rtc {spec}: unknown property '{key}' (base, clock, driftfix)");
+            }
+        }
+        return DateTime.SpecifyKind(new DateTime(start.Year, start.Month, start.Day, start.Hour, start.Minute, start.Second), DateTimeKind.Unspecified);
+    }
+
+    private static DateTime ParseRtcDate(string spec, string text)
+    {
+        string[] formats = ["yyyy-MM-dd'T'HH:mm:ss", "yyyy-MM-dd"];
+        if (DateTime.TryParseExact(text, formats, System.Globalization.CultureInfo.InvariantCulture,
+                System.Globalization.DateTimeStyles.None, out var t)) return t;
+        throw new FormatException($"-rtc {spec}: base must be utc, localtime, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD");
+    }
+
     private static (string Driver, List<(string Key, string Value)> Props) Split(string spec, string driverKey)
     {
         var parts = spec.Split(',');

@@ -3,97 +3,56 @@ using KhoEmu.Core;
 namespace KhoEmu.Devices.Timers;
 
 /// <summary>
-/// The 8254 programmable interval timer, channel 0 (Intel 82C54 data sheet): modes 0, 2 and 3, lobyte/hibyte access,
-/// counter latch, 1.193182 MHz input clock, output on IRQ 0. Channels 1-2 accept programming but drive nothing.
+/// The 8254 programmable interval timer at ports 0x40-0x43 (Intel 82C54 data sheet): three counters on a
+/// 1.193182 MHz clock, each in modes 0-5 with binary or BCD counting, counter latch and the read-back command
+/// (control word 11xxxxxx: bit 5 clear latches the counts, bit 4 clear latches the status, bits 3-1 select counters).
+/// Counter 0's OUT drives IRQ 0 and its gate is tied high; counter 1 (DRAM refresh on old PCs) drives nothing;
+/// counter 2's gate is port 0x61 bit 0 and its OUT is read back in port 0x61 bit 5 (<see cref="NmiStatusControl"/>).
+/// Counters start in mode 3 with OUT high, as QEMU resets them, but do not count until the guest writes a count
+/// (QEMU starts counter 0 at 18.2 Hz), so a machine whose guest never programs the PIT has no timer events.
 /// </summary>
 public sealed class Pit8254 : IPortDevice
 {
-    public const double InputHz = 1_193_182.0;
+    public const double InputHz = PitChannel.InputHz;
 
-    private readonly VirtualClock _clock;
-    private readonly IIrqLine _irq;
-    private int _mode, _access = 3, _reload = 0x10000;
-    private bool _writeHigh, _readHigh;
-    private int _partial;
-    private ulong _start;
-    private int? _latched;
-    private TimerEvent? _event;
+    private readonly PitChannel[] _channels;
 
     public Pit8254(VirtualClock clock, IIrqLine irq)
     {
-        _clock = clock;
-        _irq = irq;
+        _channels =
+        [
+            new PitChannel(clock, gate: true, irq.Set),
+            new PitChannel(clock, gate: true, output: null),
+            new PitChannel(clock, gate: false, output: null),
+        ];
     }
 
-    private ulong PeriodNs => (ulong)(_reload * 1e9 / InputHz);
+    /// <summary>Counter <paramref name="index"/> (0-2).</summary>
+    public PitChannel Channel(int index) => _channels[index];
 
-    private int CurrentCount()
-    {
-        ulong elapsedTicks = (ulong)((_clock.Now - _start) * InputHz / 1e9);
-        return (int)((ulong)_reload - elapsedTicks % (ulong)_reload);
-    }
-
-    public uint ReadPort(ushort offset, int size)
-    {
-        if (offset != 0) return 0;
-        int value = _latched ?? CurrentCount();
-        byte b;
-        if (_access == 1) b = (byte)value;
-        else if (_access == 2) b = (byte)(value >> 8);
-        else
-        {
-            b = _readHigh ? (byte)(value >> 8) : (byte)value;
-            _readHigh = !_readHigh;
-            if (_readHigh) return b;
-        }
-        _latched = null;
-        return b;
-    }
+    public uint ReadPort(ushort offset, int size) => offset < 3 ? _channels[offset].Read() : 0xFFu;   // control word is write-only
 
     public void WritePort(ushort offset, int size, uint value)
     {
         byte v = (byte)value;
-        if (offset == 3)
+        if (offset < 3)
         {
-            if ((v >> 6) != 0) return; // only channel 0 is modelled
-            int access = (v >> 4) & 3;
-            if (access == 0) { _latched = CurrentCount(); _readHigh = false; return; }
-            _access = access;
-            _mode = (v >> 1) & 7;
-            if (_mode > 5) _mode -= 4;
-            _writeHigh = false;
-            _readHigh = false;
-            _event?.Cancel();
+            _channels[offset].Write(v);
             return;
         }
-        if (offset != 0) return;
-        if (_access == 3 && !_writeHigh)
+        if (offset != 3) return;
+        int select = v >> 6;
+        if (select < 3)
         {
-            _partial = v;
-            _writeHigh = true;
+            _channels[select].WriteControl(v);
             return;
         }
-        int count = _access switch { 1 => v, 2 => v << 8, _ => _partial | (v << 8) };
-        _writeHigh = false;
-        _reload = count == 0 ? 0x10000 : count;
-        Start();
-    }
-
-    private void Start()
-    {
-        _event?.Cancel();
-        _start = _clock.Now;
-        _event = _clock.Schedule(_clock.Now + Math.Max(PeriodNs, 1), Fire);
-    }
-
-    private void Fire()
-    {
-        _irq.Set(true);
-        _irq.Set(false);
-        if (_mode is 2 or 3)
+        // Read-back command (82C54 data sheet, "Read-Back Command"); bits 5 and 4 are active low.
+        for (int i = 0; i < 3; i++)
         {
-            _start = _clock.Now;
-            _event = _clock.Schedule(_clock.Now + Math.Max(PeriodNs, 1), Fire);
+            if ((v & (2 << i)) == 0) continue;
+            if ((v & 0x20) == 0) _channels[i].LatchCount();
+            if ((v & 0x10) == 0) _channels[i].LatchStatus();
         }
     }
 }

@@ -1,4 +1,5 @@
 using KhoEmu.Core;
+using KhoEmu.Devices.Bus;
 using KhoEmu.Devices.Pci;
 
 namespace KhoEmu.Machine.Board;
@@ -17,14 +18,19 @@ public sealed class DeviceRegistry(PortBus ports, MmioBus mmio)
 
     public IReadOnlyList<RegisteredDevice> Devices => _devices;
 
-    /// <summary>Registers <paramref name="device"/> on every port range and the MMIO range of <paramref name="board"/>.</summary>
+    /// <summary>Registers <paramref name="device"/> on every port range and the MMIO range of <paramref name="board"/>;
+    /// offsets in later port ranges continue from the first range's base.</summary>
     public T Add<T>(BoardDevice board, T device) where T : class
     {
         CheckName(board);
         if (board.Ports.Length > 0)
         {
             if (device is not IPortDevice p) throw new ArgumentException($"{board.Name} has ports but {typeof(T).Name} decodes none");
-            foreach (var r in board.Ports) ports.Register(r.Base, r.Count, p, board.Name);
+            // A device sees offsets from its first range; later ranges (0x64 beside 0x60, PCI's bytes around 0xCF9)
+            // keep their distance from it.
+            var first = board.Ports[0].Base;
+            foreach (var r in board.Ports)
+                ports.Register(r.Base, r.Count, r.Base == first ? p : new PortWindow(p, (ushort)(r.Base - first)), board.Name);
         }
         if (board.Mmio is { } m)
         {

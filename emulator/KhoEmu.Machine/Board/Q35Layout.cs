@@ -76,8 +76,10 @@ public static class Q35Layout
     public static readonly BoardDevice FwCfg = new("fw_cfg") { Ports = [new(0x510, 12)] };
     public static readonly BoardDevice KhoOracle = new("kho-oracle") { Ports = [new(Machine.KhoOracle.Port, 4)] };
     public static readonly BoardDevice PmBlock = new("ich9-pm") { Ports = [new(PmBase, PmBlockSize)], IsaIrqs = [SciIrq] };
-    public static readonly BoardDevice PciConfig = new("pci-conf1") { Ports = [new(0xCF8, 8)] };
-    /// <summary>Reset control (ICH9 RST_CNT): one byte inside the CF8-CFF range, decoded by byte accesses.</summary>
+    /// <summary>CONFIG_ADDRESS/CONFIG_DATA, decoded around the reset control byte at 0xCF9 (a dword at 0xCF8 still
+    /// reaches the whole CONFIG_ADDRESS register: the bus splits wide accesses).</summary>
+    public static readonly BoardDevice PciConfig = new("pci-conf1") { Ports = [new(0xCF8, 1), new(0xCFA, 2), new(0xCFC, 4)] };
+    /// <summary>Reset control (ICH9 RST_CNT): one byte inside the CF8-CFF range.</summary>
     public static readonly BoardDevice ResetControl = new("reset-control") { Ports = [new(ResetRegisterPort, 1)] };
     public static readonly BoardDevice Ecam = new("pci-ecam") { Mmio = new(EcamBase, EcamSize) };
     /// <summary>HPET: its timers route to I/O APIC inputs the guest programs (legacy replacement: IRQ 0 and 8).</summary>

@@ -8,7 +8,7 @@ namespace KhoEmu.Machine.Tests.Board;
 public sealed class Q35LayoutTests
 {
     [Test]
-    public void LayoutNamesAreUniqueAndOnlyTheResetRegisterSharesPorts()
+    public void LayoutNamesAreUniqueAndNoPortsOrMmioOverlap()
     {
         Assert.That(Q35Layout.Devices.Select(d => d.Name), Is.Unique);
         var ports = Q35Layout.Devices.SelectMany(d => d.Ports.Select(r => (d.Name, r))).ToList();
@@ -16,7 +16,7 @@ public sealed class Q35LayoutTests
                        from b in ports
                        where string.CompareOrdinal(a.Name, b.Name) < 0 && a.r.Base <= b.r.Last && b.r.Base <= a.r.Last
                        select $"{a.Name}/{b.Name}").ToList();
-        Assert.That(clashes, Is.EqualTo(new[] { "pci-conf1/reset-control" }), "RST_CNT is a byte inside CF8-CFF, as on ICH9");
+        Assert.That(clashes, Is.Empty, "RST_CNT at 0xCF9 is a byte PCI's CONFIG_ADDRESS decode leaves out, as on ICH9");
         var mmio = Q35Layout.Devices.Where(d => d.Mmio is not null).Select(d => (d.Name, m: d.Mmio!.Value)).ToList();
         Assert.That(mmio.SelectMany(a => mmio.Where(b => a.Name != b.Name && a.m.Base < b.m.End && b.m.Base < a.m.End)), Is.Empty);
         Assert.That(mmio.Where(d => d.m.Base < Q35Layout.PciMmio32.End && Q35Layout.PciMmio32.Base < d.m.End), Is.Empty,
