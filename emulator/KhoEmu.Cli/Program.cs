@@ -43,6 +43,10 @@ public static class Program
         var display = new Option<string?>("-display") { Description = "QEMU compatibility: none (there is no display)." };
         var nographic = new Option<bool>("-nographic") { Description = "QEMU compatibility: accepted (there is no display)." };
         var noReboot = new Option<bool>("-no-reboot") { Description = "QEMU compatibility: accepted (a triple fault always ends the run)." };
+        var cpu = new Option<string?>("-cpu", "--cpu")
+        { Description = $"CPU model, as QEMU's -cpu (default {KhoEmu.Cpu.CpuModels.Default.Name}); '-cpu help' lists the models." };
+        var rngSeed = new Option<ulong?>("--rng-seed")
+        { Description = $"Seed (decimal) of the deterministic generator behind RDRAND/RDSEED (default {KhoEmu.Cpu.Cpu.DefaultRngSeed}); the same seed gives the same run." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
 
         var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
@@ -53,12 +57,18 @@ public static class Program
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
             kernel, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
-            machineOpt, device, serial, display, nographic, noReboot,
+            machineOpt, device, serial, display, nographic, noReboot, cpu, rngSeed,
         };
         run.SetAction(p =>
         {
+            if (p.GetValue(cpu) == "help")
+            {
+                Console.WriteLine(KhoEmu.Cpu.CpuModels.Help());
+                return 0;
+            }
             try
             {
+                if (p.GetValue(cpu) is { } cspec) QemuOptions.ParseCpu(cspec);
                 if (p.GetValue(machineOpt) is { } mspec) QemuOptions.CheckMachine(mspec);
                 foreach (var d in p.GetValue(device) ?? []) QemuOptions.CheckDevice(d);
                 if (p.GetValue(serial) is { } sspec) QemuOptions.CheckSerial(sspec);
@@ -73,7 +83,11 @@ public static class Program
         });
         int RunWith(ParseResult p) => Run(new RunOptions(p.GetValue(kernel), p.GetValue(firmware), p.GetValue(demo), p.GetValue(append) ?? "",
             p.GetValue(memory) ?? "512M", p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [],
-            p.GetValue(maxInsns), p.GetValue(noInput)));
+            p.GetValue(maxInsns), p.GetValue(noInput))
+        {
+            Cpu = p.GetValue(cpu) is { } c ? QemuOptions.ParseCpu(c) : null,
+            RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
+        });
         return run;
     }
 
@@ -180,7 +194,11 @@ public static class Program
     }
 
     private sealed record RunOptions(FileInfo? Kernel, FileInfo? Firmware, bool Demo, string Append, string Memory, string[] FwCfg,
-        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput);
+        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput)
+    {
+        public KhoEmu.Cpu.CpuModel? Cpu { get; init; }
+        public ulong RngSeed { get; init; }
+    }
 
     private static int Run(RunOptions o)
     {
@@ -189,6 +207,8 @@ public static class Program
             CommandLine = o.Append,
             SerialOutput = Console.OpenStandardOutput(),
             SerialInput = o.NoInput ? null : Console.OpenStandardInput(),
+            CpuModel = o.Cpu,
+            RngSeed = o.RngSeed,
         };
         var symbolImages = new List<byte[]>();
         try

@@ -24,7 +24,7 @@ public sealed class PcMachine : IDisposable
     {
         Config = config;
         Memory = new PhysicalMemory(config.MemorySize);
-        Cpu = new Cpu.Cpu(Memory, Ports, Clock);
+        Cpu = new Cpu.Cpu(Memory, Ports, Clock, config.CpuModel, config.RngSeed);
         Pic.Register(Ports);
         Apic = new LocalApic(Clock);
         Memory.Mmio.Register(LocalApic.DefaultBase, 0x1000, Apic, "local-apic");
