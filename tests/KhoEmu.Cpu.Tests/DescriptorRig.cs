@@ -1,4 +1,5 @@
 using Iced.Intel;
+using static Iced.Intel.AssemblerRegisters;
 using KhoEmu.Cpu.State;
 
 namespace KhoEmu.Cpu.Tests;
@@ -29,6 +30,9 @@ public sealed class DescriptorRig : IDisposable
         // User-accessible paging structures for ring 3 (the leaf 2 MiB pages already have U=1).
         Rig.W64(0x10_0000, 0x10_1000 | 7);
         Rig.W64(0x10_1000, 0x10_2000 | 7);
+        // LDTR after reset is usable (base 0, limit FFFFh); load the null selector so LDT selectors are unusable.
+        Rig.Load(a => { a.xor(eax, eax); a.lldt(ax); });
+        Cpu.Run(2);
         if (legacy) Cpu.SetControlRegisters(ControlBits.Cr0PE | ControlBits.Cr0ET, 0, ControlBits.Cr4OSFXSR, 0);
         ushort cs = (bitness, cpl) switch { (64, 0) => 0x08, (64, _) => 0x33, (_, 0) => 0x18, _ => 0x23 };
         ushort ds = cpl == 0 ? (ushort)0x10 : (ushort)0x2B;

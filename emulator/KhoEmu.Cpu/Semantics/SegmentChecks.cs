@@ -71,8 +71,10 @@ internal static class SegmentChecks
     public static void Lsl(Cpu c, ref DecodedOp op) => LoadDescriptorField(c, ref op, accessRights: false);
 
     /// <summary>
-    /// LAR: the descriptor's second doubleword masked with 00F0FF00h (FF00h for a 16-bit destination). LSL: the limit,
-    /// scaled by the granularity bit. The destination is written only when ZF=1; a 32-bit write zero-extends.
+    /// LAR: the descriptor's second doubleword masked with 00FFFF00h (FF00h for a 16-bit destination). Intel documents
+    /// the mask as 00FxFF00h with limit bits 19:16 ("x") undefined; hardware returns them (the differential test
+    /// measured it on the host) and so does this CPU, where QEMU clears them. LSL: the limit, scaled by the
+    /// granularity bit. The destination is written only when ZF=1; a 32-bit write zero-extends.
     /// </summary>
     private static void LoadDescriptorField(Cpu c, ref DecodedOp op, bool accessRights)
     {
@@ -86,7 +88,7 @@ internal static class SegmentChecks
             || (accessRights ? LarType(access & TypeMask, ia32e) : LslType(access & TypeMask, ia32e));
         if (!validType || !Visible(c, sel, access)) { c.SetFlag(Rflags.ZF, false); return; }
         ulong value;
-        if (accessRights) value = (d >> 32) & (op.Size == 2 ? 0xFF00UL : 0x00F0_FF00UL);
+        if (accessRights) value = (d >> 32) & (op.Size == 2 ? 0xFF00UL : 0x00FF_FF00UL);
         else value = SegmentCache.FromDescriptor(sel, d).Limit;
         c.SetReg(op.R0, op.Size, value);
         c.SetFlag(Rflags.ZF, true);
