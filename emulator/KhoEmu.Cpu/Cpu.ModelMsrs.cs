@@ -4,8 +4,8 @@ namespace KhoEmu.Cpu;
 
 /// <summary>
 /// The MSRs whose presence depends on the CPU model, and CPUID as the current MSR state shapes it: IA32_MISC_ENABLE,
-/// IA32_FEATURE_CONTROL, IA32_BIOS_SIGN_ID, IA32_ARCH_CAPABILITIES and the MTRRs (SDM vol. 3, 12.11; vol. 4,
-/// table 2-2). Numbers are in <see cref="Msr"/>; the behaviour follows QEMU's where the SDM leaves room.
+/// IA32_FEATURE_CONTROL, IA32_BIOS_SIGN_ID, IA32_ARCH_CAPABILITIES, the MTRRs (SDM vol. 3, 12.11; vol. 4,
+/// table 2-2) and AMD's SYSCFG. Numbers are in <see cref="Msr"/>; the behaviour follows QEMU's where the SDM leaves room.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -15,7 +15,7 @@ public sealed partial class Cpu
     /// <summary>IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported (QEMU's value).</summary>
     private const ulong MtrrCapValue = 8 | (1 << 8) | (1 << 10);
 
-    private ulong _miscEnable, _mtrrDefType;
+    private ulong _miscEnable, _mtrrDefType, _amdSyscfg;
     private readonly ulong[] _mtrrVariable = new ulong[16];
     private readonly ulong[] _mtrrFixed = new ulong[11];
 
@@ -23,6 +23,7 @@ public sealed partial class Cpu
     {
         _miscEnable = MiscEnableReset;
         _mtrrDefType = 0; // MTRRs disabled: firmware enables them (SDM vol. 3, 12.11.5)
+        _amdSyscfg = 0;
         Array.Clear(_mtrrVariable);
         Array.Clear(_mtrrFixed);
     }
@@ -58,6 +59,7 @@ public sealed partial class Cpu
             && (msr is Msr.MtrrCap or Msr.MtrrDefType or >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 || FixedMtrrIndex(msr) >= 0);
         return mtrr || msr == Msr.BiosSignId
             || (Model.IsIntel && msr is Msr.MiscEnable or Msr.FeatureControl)
+            || (!Model.IsIntel && msr == Msr.AmdSyscfg)
             || (msr == Msr.ArchCapabilities && Model.Has(CpuFeature.ArchCapabilities));
     }
 
@@ -72,6 +74,7 @@ public sealed partial class Cpu
             Msr.BiosSignId => Model.MicrocodeRevision,
             Msr.ArchCapabilities => Model.ArchCapabilities,
             Msr.MtrrCap => MtrrCapValue,
+            Msr.AmdSyscfg => _amdSyscfg,
             Msr.MtrrDefType => _mtrrDefType,
             >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[msr - Msr.MtrrPhysBase0],
             _ => _mtrrFixed[FixedMtrrIndex(msr)],
@@ -92,6 +95,10 @@ public sealed partial class Cpu
                 return false; // locked / read-only
             case Msr.BiosSignId:
                 return true; // the "write 0, then CPUID" idiom to latch the revision; the value is fixed
+            case Msr.AmdSyscfg:
+                // Storage, as QEMU; Linux reads it on every AMD family >= 0Fh with MTRRs and clears MtrrFixDramModEn.
+                _amdSyscfg = value;
+                return true;
             case Msr.MtrrDefType:
                 if ((value & ~0xCFFUL) != 0) return false; // reserved bits 63:12 and 9:8
                 _mtrrDefType = value;

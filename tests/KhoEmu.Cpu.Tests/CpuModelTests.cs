@@ -167,6 +167,7 @@ public sealed class CpuModelTests
         Assert.That(Rdmsr(rig, Msr.BiosSignId) >> 32, Is.EqualTo(1UL), "microcode revision 1 (QEMU's Intel default)");
         Assert.That(Rdmsr(rig, Msr.ArchCapabilities), Is.EqualTo(0x9UL), "RDCL_NO | SKIP_L1DFL_VMENTRY");
         Assert.That(Rdmsr(rig, 0x1234), Is.Null, "unknown MSRs #GP");
+        Assert.That(Rdmsr(rig, Msr.AmdSyscfg), Is.Null, "AMD's SYSCFG is not an Intel MSR");
     }
 
     [Test]
@@ -197,6 +198,9 @@ public sealed class CpuModelTests
         Assert.That(Rdmsr(rig, Msr.FeatureControl), Is.Null);
         Assert.That(Rdmsr(rig, Msr.ArchCapabilities), Is.Null);
         Assert.That(Rdmsr(rig, Msr.BiosSignId), Is.EqualTo(0x0100_0065UL), "PATCH_LEVEL, QEMU's AMD default");
+        Assert.That(Rdmsr(rig, Msr.AmdSyscfg), Is.Zero, "SYSCFG (read by Linux's MTRR code on AMD)");
+        Assert.That(Wrmsr(rig, Msr.AmdSyscfg, 1 << 18), Is.True);
+        Assert.That(Rdmsr(rig, Msr.AmdSyscfg), Is.EqualTo(1UL << 18));
         rig.Cpu.SetGpr(15, 0);
         rig.Load(a => { a.mov(rax, cr4); a.or(eax, 1 << 16); a.mov(cr4, rax); });
         rig.Cpu.Run(3);

@@ -20,6 +20,8 @@ public static class Msr
     public const uint Star = 0xC000_0081, Lstar = 0xC000_0082, Cstar = 0xC000_0083, Sfmask = 0xC000_0084;
     public const uint FsBase = 0xC000_0100, GsBase = 0xC000_0101, KernelGsBase = 0xC000_0102;
     public const uint TscAux = 0xC000_0103;
+    /// <summary>AMD SYSCFG (AMD APM vol. 2, 7.9.1; BKDG for family 0Fh, 13.2.1.2): MTRR-related DRAM control bits.</summary>
+    public const uint AmdSyscfg = 0xC001_0010;
 
     /// <summary>IA32_MISC_ENABLE bits (SDM vol. 4, table 2-2).</summary>
     public const ulong MiscFastStrings = 1UL << 0, MiscBtsUnavailable = 1UL << 11, MiscPebsUnavailable = 1UL << 12,
