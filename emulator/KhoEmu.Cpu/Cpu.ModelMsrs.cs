@@ -5,7 +5,7 @@ namespace KhoEmu.Cpu;
 /// <summary>
 /// The MSRs whose presence depends on the CPU model, and CPUID as the current MSR state shapes it: IA32_MISC_ENABLE,
 /// IA32_FEATURE_CONTROL, IA32_BIOS_SIGN_ID, IA32_ARCH_CAPABILITIES, the MTRRs (SDM vol. 3, 12.11; vol. 4,
-/// table 2-2) and AMD's SYSCFG. Numbers are in <see cref="Msr"/>; the behaviour follows QEMU's where the SDM leaves room.
+/// table 2-2) and AMD's SYSCFG and Interrupt Pending Message. Numbers are in <see cref="Msr"/>; the behaviour follows QEMU's where the SDM leaves room.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -15,7 +15,7 @@ public sealed partial class Cpu
     /// <summary>IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported (QEMU's value).</summary>
     private const ulong MtrrCapValue = 8 | (1 << 8) | (1 << 10);
 
-    private ulong _miscEnable, _mtrrDefType, _amdSyscfg;
+    private ulong _miscEnable, _mtrrDefType, _amdSyscfg, _amdIntPendingMsg;
     private readonly ulong[] _mtrrVariable = new ulong[16];
     private readonly ulong[] _mtrrFixed = new ulong[11];
 
@@ -24,6 +24,7 @@ public sealed partial class Cpu
         _miscEnable = MiscEnableReset;
         _mtrrDefType = 0; // MTRRs disabled: firmware enables them (SDM vol. 3, 12.11.5)
         _amdSyscfg = 0;
+        _amdIntPendingMsg = 0; // C1E not active: there is no C1E idle state here
         Array.Clear(_mtrrVariable);
         Array.Clear(_mtrrFixed);
     }
@@ -59,7 +60,7 @@ public sealed partial class Cpu
             && (msr is Msr.MtrrCap or Msr.MtrrDefType or >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 || FixedMtrrIndex(msr) >= 0);
         return mtrr || msr == Msr.BiosSignId
             || (Model.IsIntel && msr is Msr.MiscEnable or Msr.FeatureControl)
-            || (!Model.IsIntel && msr == Msr.AmdSyscfg)
+            || (!Model.IsIntel && msr is Msr.AmdSyscfg or Msr.AmdIntPendingMsg)
             || (msr == Msr.ArchCapabilities && Model.Has(CpuFeature.ArchCapabilities));
     }
 
@@ -75,6 +76,7 @@ public sealed partial class Cpu
             Msr.ArchCapabilities => Model.ArchCapabilities,
             Msr.MtrrCap => MtrrCapValue,
             Msr.AmdSyscfg => _amdSyscfg,
+            Msr.AmdIntPendingMsg => _amdIntPendingMsg,
             Msr.MtrrDefType => _mtrrDefType,
             >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[msr - Msr.MtrrPhysBase0],
             _ => _mtrrFixed[FixedMtrrIndex(msr)],
@@ -98,6 +100,10 @@ public sealed partial class Cpu
             case Msr.AmdSyscfg:
                 // Storage, as QEMU; Linux reads it on every AMD family >= 0Fh with MTRRs and clears MtrrFixDramModEn.
                 _amdSyscfg = value;
+                return true;
+            case Msr.AmdIntPendingMsg:
+                // Storage, as QEMU; Linux reads it (unguarded) on family 0Fh parts with erratum 400 to detect C1E.
+                _amdIntPendingMsg = value;
                 return true;
             case Msr.MtrrDefType:
                 if ((value & ~0xCFFUL) != 0) return false; // reserved bits 63:12 and 9:8

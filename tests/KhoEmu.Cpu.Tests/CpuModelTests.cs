@@ -201,6 +201,7 @@ public sealed class CpuModelTests
         Assert.That(Rdmsr(rig, Msr.AmdSyscfg), Is.Zero, "SYSCFG (read by Linux's MTRR code on AMD)");
         Assert.That(Wrmsr(rig, Msr.AmdSyscfg, 1 << 18), Is.True);
         Assert.That(Rdmsr(rig, Msr.AmdSyscfg), Is.EqualTo(1UL << 18));
+        Assert.That(Rdmsr(rig, Msr.AmdIntPendingMsg), Is.Zero, "C1E not active (Linux checks it for erratum 400)");
         rig.Cpu.SetGpr(15, 0);
         rig.Load(a => { a.mov(rax, cr4); a.or(eax, 1 << 16); a.mov(cr4, rax); });
         rig.Cpu.Run(3);

@@ -22,6 +22,9 @@ public static class Msr
     public const uint TscAux = 0xC000_0103;
     /// <summary>AMD SYSCFG (AMD APM vol. 2, 7.9.1; BKDG for family 0Fh, 13.2.1.2): MTRR-related DRAM control bits.</summary>
     public const uint AmdSyscfg = 0xC001_0010;
+    /// <summary>AMD Interrupt Pending Message (BKDG for family 0Fh, MSRC001_0055): its C1E bits say whether the C1E
+    /// idle state (erratum 400) is active.</summary>
+    public const uint AmdIntPendingMsg = 0xC001_0055;
 
     /// <summary>IA32_MISC_ENABLE bits (SDM vol. 4, table 2-2).</summary>
     public const ulong MiscFastStrings = 1UL << 0, MiscBtsUnavailable = 1UL << 11, MiscPebsUnavailable = 1UL << 12,
