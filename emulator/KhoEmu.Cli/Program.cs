@@ -45,6 +45,10 @@ public static class Program
         var noReboot = new Option<bool>("-no-reboot") { Description = "End the run when the guest resets instead of rebooting, as QEMU's -no-reboot (a triple fault always ends the run)." };
         var rtc = new Option<string?>("-rtc")
         { Description = "RTC start as QEMU's -rtc: base=utc|localtime (the host's time now), base=YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD; default a fixed 2025-01-01T00:00:00 so runs are deterministic." };
+        var cpu = new Option<string?>("-cpu", "--cpu")
+        { Description = $"CPU model, as QEMU's -cpu (default {KhoEmu.Cpu.CpuModels.Default.Name}); '-cpu help' lists the models." };
+        var rngSeed = new Option<ulong?>("--rng-seed")
+        { Description = $"Seed (decimal) of the deterministic generator behind RDRAND/RDSEED (default {KhoEmu.Cpu.Cpu.DefaultRngSeed}); the same seed gives the same run." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
 
         var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
@@ -55,12 +59,18 @@ public static class Program
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
             kernel, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
-            machineOpt, device, serial, display, nographic, noReboot, rtc,
+            machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed,
         };
         run.SetAction(p =>
         {
+            if (p.GetValue(cpu) == "help")
+            {
+                Console.WriteLine(KhoEmu.Cpu.CpuModels.Help());
+                return 0;
+            }
             try
             {
+                if (p.GetValue(cpu) is { } cspec) QemuOptions.ParseCpu(cspec);
                 if (p.GetValue(machineOpt) is { } mspec) QemuOptions.CheckMachine(mspec);
                 foreach (var d in p.GetValue(device) ?? []) QemuOptions.CheckDevice(d);
                 if (p.GetValue(serial) is { } sspec) QemuOptions.CheckSerial(sspec);
@@ -75,7 +85,11 @@ public static class Program
         });
         int RunWith(ParseResult p) => Run(new RunOptions(p.GetValue(kernel), p.GetValue(firmware), p.GetValue(demo), p.GetValue(append) ?? "",
             p.GetValue(memory) ?? "512M", p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [],
-            p.GetValue(maxInsns), p.GetValue(noInput), p.GetValue(noReboot), p.GetValue(rtc)));
+            p.GetValue(maxInsns), p.GetValue(noInput), p.GetValue(noReboot), p.GetValue(rtc))
+        {
+            Cpu = p.GetValue(cpu) is { } c ? QemuOptions.ParseCpu(c) : null,
+            RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
+        });
         return run;
     }
 
@@ -182,7 +196,11 @@ public static class Program
     }
 
     private sealed record RunOptions(FileInfo? Kernel, FileInfo? Firmware, bool Demo, string Append, string Memory, string[] FwCfg,
-        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput, bool NoReboot, string? Rtc);
+        bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput, bool NoReboot, string? Rtc)
+    {
+        public KhoEmu.Cpu.CpuModel? Cpu { get; init; }
+        public ulong RngSeed { get; init; }
+    }
 
     private static int Run(RunOptions o)
     {
@@ -192,6 +210,8 @@ public static class Program
             SerialOutput = Console.OpenStandardOutput(),
             SerialInput = o.NoInput ? null : Console.OpenStandardInput(),
             NoReboot = o.NoReboot,
+            CpuModel = o.Cpu,
+            RngSeed = o.RngSeed,
         };
         var symbolImages = new List<byte[]>();
         try

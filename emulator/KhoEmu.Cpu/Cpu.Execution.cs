@@ -79,6 +79,9 @@ public sealed unsafe partial class Cpu
         {
             if (_stopRequested) return StopReason.Requested;
             if (_unsupported) return StopReason.Unsupported;
+            // A triple fault can happen inside an instruction (INT n, INT3, INTO, INT1 deliver from their handler), so
+            // the shutdown state is checked on every pass, not only after faults the loop itself delivers.
+            if (_tripleFault) return StopReason.TripleFault;
             if (InstructionCount >= limit) return StopReason.InstructionLimit;
 
             if (VirtualNow >= Clock.NextDeadline) Clock.AdvanceTo(VirtualNow);
@@ -92,7 +95,6 @@ public sealed unsafe partial class Cpu
                     _halted = false;
                     _insnStart = Rip;
                     DeliverEvent(vector, EventKind.External, 0);
-                    if (_tripleFault) return StopReason.TripleFault;
                     continue;
                 }
             }
@@ -117,7 +119,6 @@ public sealed unsafe partial class Cpu
                 Faulted = false;
                 Rip = _insnStart;
                 DeliverEvent(_faultVector, EventKind.Fault, _faultError, _faultHasError);
-                if (_tripleFault) return StopReason.TripleFault;
             }
         }
     }

@@ -10,6 +10,9 @@ internal enum EventKind
     Software,
     /// <summary>An external interrupt from the PIC or APIC.</summary>
     External,
+    /// <summary>INT1 (ICEBP, opcode F1): a trap-like #DB with no gate-DPL check, delivered like a hardware event
+    /// (SDM vol. 3, 6.12.1.1 and 6.13: EXT is set in error codes raised while delivering it).</summary>
+    PrivilegedSoftware,
 }
 
 /// <summary>
@@ -111,11 +114,17 @@ public sealed partial class Cpu
         if (!Faulted) Gpr[RSP] = (Gpr[RSP] & ~0xFFFFUL) | sp;
     }
 
+    /// <summary>
+    /// The EXT bit of error codes raised while delivering an event (SDM vol. 3, 6.13): clear only for INT n, INT3 and
+    /// INTO; set for external interrupts, exceptions and INT1.
+    /// </summary>
+    private static int ExtBit(EventKind kind) => kind == EventKind.Software ? 0 : 1;
+
     /// <summary>Reads and checks an IDT gate; returns false with a fault pending when the gate is unusable.</summary>
     private bool ReadGate(int vector, EventKind kind, int gateSize, out ulong lo, out ulong hi)
     {
         lo = hi = 0;
-        int ext = kind == EventKind.External ? 1 : 0;
+        int ext = ExtBit(kind);
         ulong offset = (ulong)vector * (ulong)gateSize;
         if (offset + (ulong)gateSize - 1 > IdtLimit)
         {
@@ -168,7 +177,7 @@ public sealed partial class Cpu
     private void DeliverLong(int vector, EventKind kind, int error, bool hasError)
     {
         if (!ReadGate(vector, kind, 16, out ulong lo, out ulong hi)) return;
-        int ext = kind == EventKind.External ? 1 : 0;
+        int ext = ExtBit(kind);
         ushort selector = (ushort)(lo >> 16);
         ulong target = (lo & 0xFFFF) | ((lo >> 32) & 0xFFFF_0000) | (hi << 32);
         int ist = (int)(lo >> 32) & 7;
@@ -215,7 +224,7 @@ public sealed partial class Cpu
     private void DeliverProtected(int vector, EventKind kind, int error, bool hasError)
     {
         if (!ReadGate(vector, kind, 8, out ulong lo, out _)) return;
-        int ext = kind == EventKind.External ? 1 : 0;
+        int ext = ExtBit(kind);
         int type = (int)(lo >> 40) & 0xF;
         bool gate32 = (type & 8) != 0;
         ushort selector = (ushort)(lo >> 16);

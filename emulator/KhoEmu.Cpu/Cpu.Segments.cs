@@ -39,6 +39,21 @@ public sealed partial class Cpu
         SetAccessedBit(selector, d);
     }
 
+    /// <summary>
+    /// Reads a descriptor for VERR/VERW/LAR/LSL: false (no fault) for a null selector or one beyond the GDT/LDT limit;
+    /// a fault reading the table itself (a page fault) stays pending.
+    /// </summary>
+    internal bool TryReadDescriptorQuietly(ushort selector, out ulong descriptor)
+    {
+        descriptor = 0;
+        if ((selector & 0xFFFC) == 0) return false;
+        bool ldt = (selector & 4) != 0;
+        uint offset = (uint)(selector & ~7);
+        if (offset + 7 > (ldt ? Ldtr.Limit : GdtLimit)) return false;
+        descriptor = SysRead((ldt ? Ldtr.Base : GdtBase) + offset, 8);
+        return !Faulted;
+    }
+
     private void SetAccessedBit(ushort selector, ulong d)
     {
         if ((d & (1UL << 40)) != 0) return;
@@ -78,11 +93,13 @@ public sealed partial class Cpu
         _exitBlock = true;
     }
 
-    internal void SoftwareInterrupt(int vector)
+    /// <summary>INT n/INT3/INTO (gate DPL checked) and INT1 (<see cref="EventKind.PrivilegedSoftware"/>): traps
+    /// whose saved RIP is the next instruction.</summary>
+    internal void SoftwareInterrupt(int vector, EventKind kind = EventKind.Software)
     {
         if (Faulted) return;
         _insnStart = Rip; // the return address is the next instruction
-        DeliverEvent(vector, EventKind.Software, 0);
+        DeliverEvent(vector, kind, 0);
         if (Faulted) return;
         _exitBlock = true;
     }

@@ -30,7 +30,8 @@ public sealed partial class Cpu
                 Cr3 = v;
                 break;
             case 4:
-                if ((v & ~ControlBits.Cr4Supported) != 0 || ((Efer & Msr.EferLma) != 0 && (v & ControlBits.Cr4PAE) == 0))
+                ulong cr4Supported = Model.Has(CpuFeature.Fsgsbase) ? ControlBits.Cr4Supported : ControlBits.Cr4Supported & ~ControlBits.Cr4FSGSBASE;
+                if ((v & ~cr4Supported) != 0 || ((Efer & Msr.EferLma) != 0 && (v & ControlBits.Cr4PAE) == 0))
                 { RaiseFault(Vector.GP, 0); return; }
                 Cr4 = v;
                 break;
@@ -67,10 +68,11 @@ public sealed partial class Cpu
             case Msr.FsBase: value = Seg[SegReg.FS].Base; return true;
             case Msr.GsBase: value = Seg[SegReg.GS].Base; return true;
             case Msr.Star or Msr.Lstar or Msr.Cstar or Msr.Sfmask or Msr.KernelGsBase or Msr.TscAux or Msr.Pat
-                or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip or Msr.MiscEnable:
+                or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip:
                 value = ReadMsrValue(msr);
                 return true;
         }
+        if (TryReadModelMsr(msr, out value)) return true;
         if (ExtraMsrs is not null && ExtraMsrs.TryRead(msr, out value)) return true;
         if (msr == Msr.ApicBase) { value = ReadMsrValue(msr); return true; }
         value = 0;
@@ -83,7 +85,7 @@ public sealed partial class Cpu
         switch (msr)
         {
             case Msr.Efer:
-                const ulong allowed = Msr.EferSce | Msr.EferLme | Msr.EferNxe;
+                ulong allowed = Msr.EferSce | Msr.EferLme | (NxAvailable ? Msr.EferNxe : 0);
                 if ((value & ~(allowed | Msr.EferLma)) != 0) return false;
                 Efer = (value & allowed) | (Efer & Msr.EferLma);
                 FlushTlb();
@@ -92,10 +94,11 @@ public sealed partial class Cpu
             case Msr.GsBase: Seg[SegReg.GS].Base = value; return true;
             case Msr.Tsc: _idleTime += value - VirtualNow; return true;
             case Msr.Star or Msr.Lstar or Msr.Cstar or Msr.Sfmask or Msr.KernelGsBase or Msr.TscAux or Msr.Pat
-                or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip or Msr.MiscEnable:
+                or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip:
                 _msrs[msr] = value;
                 return true;
         }
+        if (IsModelMsr(msr)) return TryWriteModelMsr(msr, value);
         if (ExtraMsrs is not null && ExtraMsrs.TryWrite(msr, value)) return true;
         if (msr == Msr.ApicBase) { _msrs[msr] = value; return true; }
         return false;

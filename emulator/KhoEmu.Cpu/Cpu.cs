@@ -32,17 +32,30 @@ public sealed partial class Cpu
     internal readonly PhysicalMemory Memory;
     internal readonly PortBus Ports;
 
-    public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock)
+    /// <summary>RDRAND/RDSEED's seed when none is given: fixed, so runs are reproducible.</summary>
+    public const ulong DefaultRngSeed = 0;
+
+    public Cpu(PhysicalMemory memory, PortBus ports, VirtualClock clock, CpuModel? model = null, ulong rngSeed = DefaultRngSeed)
     {
         Memory = memory;
         Ports = ports;
         Clock = clock;
+        Model = model ?? CpuModels.Default;
+        _rng = new Xoshiro256StarStar(rngSeed);
         _blocks = new BlockCache(this);
         memory.CodeWritten += OnCodeWritten;
         Reset();
     }
 
     public VirtualClock Clock { get; }
+
+    /// <summary>The processor model CPUID reports (<c>-cpu NAME</c>).</summary>
+    public CpuModel Model { get; }
+
+    private Xoshiro256StarStar _rng;
+
+    /// <summary>The next RDRAND/RDSEED value. The generator is not reset with the CPU: a reboot continues the stream.</summary>
+    internal ulong NextRandom() => _rng.Next();
 
     /// <summary>Where external interrupts come from (PIC/APIC); null means none are ever delivered.</summary>
     public IInterruptSink? Interrupts { get; set; }
@@ -58,7 +71,7 @@ public sealed partial class Cpu
     {
         Array.Clear(Gpr);
         Array.Clear(XmmRegs);
-        Gpr[RDX] = 0x600; // family/model/stepping signature
+        Gpr[RDX] = Model.Signature; // EDX after reset holds the CPUID.1:EAX signature (SDM vol. 3, 9.1.4)
         Mxcsr = 0x1F80;
         Fpu = X87State.PowerOn;
         SetFerr(false);
@@ -79,7 +92,10 @@ public sealed partial class Cpu
         _msrs.Clear();
         _msrs[Msr.Pat] = 0x0007040600070406;
         _msrs[Msr.ApicBase] = 0xFEE00900;
+        ResetModelMsrs();
         _halted = false;
+        _tripleFault = false;
+        _deliveringVector = -1;
         UpdateMode();
         FlushTlb();
     }

@@ -19,6 +19,10 @@ public sealed class MachineConfig
     /// fw_cfg's initrd items for a firmware.</summary>
     public byte[]? Initrd { get; set; }
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
+    /// <summary>The processor model (QEMU's <c>-cpu</c>); null is <see cref="KhoEmu.Cpu.CpuModels.Default"/>.</summary>
+    public KhoEmu.Cpu.CpuModel? CpuModel { get; set; }
+    /// <summary>Seed of the CPU's RDRAND/RDSEED generator; the fixed default keeps runs reproducible.</summary>
+    public ulong RngSeed { get; set; } = KhoEmu.Cpu.Cpu.DefaultRngSeed;
     /// <summary>Bytes typed into the UART (the terminal's stdin); null for none, which keeps a run deterministic.</summary>
     public Stream? SerialInput { get; set; }
     /// <summary>Where the UART's output goes.</summary>

@@ -33,7 +33,7 @@ public sealed class PcMachine : IDisposable
         Config = config;
         Memory = new PhysicalMemory(config.MemorySize);
         Devices = new DeviceRegistry(Ports, Memory.Mmio);
-        Cpu = new Cpu.Cpu(Memory, Ports, Clock);
+        Cpu = new Cpu.Cpu(Memory, Ports, Clock, config.CpuModel, config.RngSeed);
         // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
         Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(Cpu.VirtualTime);
         Pic.Register(Ports);
@@ -61,6 +61,7 @@ public sealed class PcMachine : IDisposable
             () => RequestExit(ExitKind.Reset, "reset through the keyboard controller"),
             IsaIrq(Q35Layout.Keyboard), new IsaIrqLine(Pic, IoApic, Q35Layout.Keyboard.IsaIrqs[1])));
         Cpu.Interrupts = new InterruptRouter(Apic, Pic);
+        Cpu.FerrLine = new IsaIrqLine(Pic, IoApic, Q35Layout.FpuErrorIrq); // x87 errors with CR0.NE clear
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
         Pci = new PciBus(Memory.Mmio) { InterruptSink = IoApic.SetIrq };

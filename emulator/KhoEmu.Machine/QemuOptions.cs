@@ -37,6 +37,21 @@ public static class QemuOptions
         }
     }
 
+    /// <summary>
+    /// Resolves a <c>-cpu</c> value to a model (<see cref="KhoEmu.Cpu.CpuModels"/>). Feature flags after the name
+    /// (<c>NAME,+feat</c>) are refused: each model advertises exactly what is implemented. <c>help</c> is the
+    /// caller's to handle (it lists <see cref="KhoEmu.Cpu.CpuModels.Help"/>).
+    /// </summary>
+    public static KhoEmu.Cpu.CpuModel ParseCpu(string spec)
+    {
+        string name = spec.Split(',')[0];
+        var model = KhoEmu.Cpu.CpuModels.Find(name)
+            ?? throw new FormatException($"-cpu {spec}: unknown CPU model '{name}'; available models:\n{KhoEmu.Cpu.CpuModels.Help()}");
+        if (name.Length != spec.Length)
+            throw new FormatException($"-cpu {spec}: feature flags are not supported (model {model.Name} advertises what is implemented)");
+        return model;
+    }
+
     /// <summary>Checks a <c>-serial</c> value: the console is always stdio.</summary>
     public static void CheckSerial(string spec)
     {

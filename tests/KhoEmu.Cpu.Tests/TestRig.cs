@@ -19,9 +19,9 @@ public sealed class TestRig : IDisposable
     public VirtualClock Clock { get; } = new();
     public Cpu Cpu { get; }
 
-    public TestRig()
+    public TestRig(ulong rngSeed = Cpu.DefaultRngSeed, CpuModel? model = null)
     {
-        Cpu = new Cpu(Memory, Ports, Clock);
+        Cpu = new Cpu(Memory, Ports, Clock, model, rngSeed);
         W64(Pml4, (Pml4 + 0x1000) | 3);
         W64(Pml4 + 0x1000, (Pml4 + 0x2000) | 3);
         for (ulong i = 0; i < 512; i++) W64(Pml4 + 0x2000 + i * 8, (i << 21) | 0x87);

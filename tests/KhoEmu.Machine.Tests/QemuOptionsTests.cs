@@ -37,4 +37,27 @@ public sealed class QemuOptionsTests
         Assert.DoesNotThrow(() => QemuOptions.CheckDisplay("none"));
         Assert.That(() => QemuOptions.CheckDisplay("gtk"), Throws.TypeOf<FormatException>());
     }
+
+    [TestCase("Denverton", "Denverton")]
+    [TestCase("denverton-v1", "Denverton")]
+    [TestCase("qemu64", "qemu64")]
+    public void CpuModelsAreFoundByQemuName(string spec, string name) =>
+        Assert.That(QemuOptions.ParseCpu(spec).Name, Is.EqualTo(name));
+
+    [TestCase("Skylake-Client", "unknown CPU model 'Skylake-Client'")]
+    [TestCase("max", "Denverton")]
+    [TestCase("qemu64,+avx2", "feature flags are not supported")]
+    public void OtherCpuModelsAreRefusedWithTheList(string spec, string why) =>
+        Assert.That(() => QemuOptions.ParseCpu(spec), Throws.TypeOf<FormatException>().With.Message.Contains(why));
+
+    [Test]
+    public void TheMachineRunsTheConfiguredCpuModel()
+    {
+        using var defaultMachine = new PcMachine(new MachineConfig());
+        Assert.That(defaultMachine.Cpu.Model, Is.SameAs(KhoEmu.Cpu.CpuModels.Default));
+        Assert.That(KhoEmu.Cpu.CpuModels.Default.Vendor, Is.EqualTo("GenuineIntel"));
+        using var amd = new PcMachine(new MachineConfig { CpuModel = QemuOptions.ParseCpu("qemu64") });
+        Assert.That(amd.Cpu.Model.Vendor, Is.EqualTo("AuthenticAMD"));
+        Assert.That(amd.Cpu.Model.Signature, Is.EqualTo(0x00060FB1u), "family 15 model 107 stepping 1 as CPUID.1:EAX encodes it");
+    }
 }

@@ -171,6 +171,7 @@ internal static unsafe class HandlerTable
         On(&Sqrt, Mnemonic.Sqrtsd, Mnemonic.Sqrtss, Mnemonic.Sqrtpd, Mnemonic.Sqrtps);
         SseTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
         X87Table.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
+        MiscTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
 
         var table = new delegate*<Cpu, ref DecodedOp, void>[Enum.GetValues<Code>().Length];
         for (int i = 0; i < table.Length; i++)

@@ -65,8 +65,10 @@ internal static class Bits
         c.SetArithFlags(false, false, false, false, false, false);
     }
 
+    /// <summary>TZCNT; without BMI1 the F3 prefix is ignored and the encoding is BSF (SDM vol. 2B, TZCNT).</summary>
     public static void Tzcnt(Cpu c, ref DecodedOp op)
     {
+        if (!c.Model.Has(CpuFeature.Bmi1)) { Bsf(c, ref op); return; }
         int s = op.Size;
         ulong v = c.Load1(ref op);
         if (c.Faulted) return;
@@ -75,8 +77,10 @@ internal static class Bits
         c.SetArithFlags(v == 0, c.PF, c.AF, n == 0, c.SF, c.OF);
     }
 
+    /// <summary>LZCNT; without the LZCNT feature the encoding is BSR (SDM vol. 2A, LZCNT).</summary>
     public static void Lzcnt(Cpu c, ref DecodedOp op)
     {
+        if (!c.Model.Has(CpuFeature.Lzcnt)) { Bsr(c, ref op); return; }
         int s = op.Size;
         ulong v = c.Load1(ref op);
         if (c.Faulted) return;
@@ -87,6 +91,7 @@ internal static class Bits
 
     public static void Popcnt(Cpu c, ref DecodedOp op)
     {
+        if (!c.Model.Has(CpuFeature.Popcnt)) { c.RaiseFault(State.Vector.UD); return; }
         ulong v = c.Load1(ref op);
         if (c.Faulted) return;
         c.SetReg(op.R0, op.Size, (ulong)BitOperations.PopCount(v));

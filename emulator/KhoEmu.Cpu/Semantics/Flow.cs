@@ -133,6 +133,10 @@ internal static class Flow
     public static void Int(Cpu c, ref DecodedOp op) => c.SoftwareInterrupt((int)(op.Imm & 0xFF));
     public static void Int3(Cpu c, ref DecodedOp op) => c.SoftwareInterrupt(Vector.BP);
 
+    /// <summary>INT1/ICEBP (F1): #DB as a trap through the IDT without the gate-DPL check INT n has, and without
+    /// touching DR6 (QEMU's helper_icebp does the same).</summary>
+    public static void Int1(Cpu c, ref DecodedOp op) => c.SoftwareInterrupt(Vector.DB, EventKind.PrivilegedSoftware);
+
     public static void Into(Cpu c, ref DecodedOp op)
     {
         if (c.OF) c.SoftwareInterrupt(Vector.OF);

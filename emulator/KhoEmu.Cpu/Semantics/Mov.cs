@@ -161,5 +161,9 @@ internal static class Mov
         }
     }
 
+    /// <summary>SALC (D6, undocumented by Intel, documented by AMD): AL = CF ? FFh : 00h, flags unchanged. Iced decodes
+    /// D6 only outside 64-bit mode, so in 64-bit mode it is an invalid opcode (#UD) as on hardware.</summary>
+    public static void Salc(Cpu c, ref DecodedOp op) => c.SetReg(Cpu.RAX, 1, c.CF ? 0xFFUL : 0);
+
     private static bool MaskEq(ulong a, ulong b, int s) => s == 8 ? a == b : ((a ^ b) & ((1UL << (s * 8)) - 1)) == 0;
 }

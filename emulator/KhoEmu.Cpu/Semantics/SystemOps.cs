@@ -143,16 +143,18 @@ internal static class SystemOps
 
     public static void Rdtsc(Cpu c, ref DecodedOp op)
     {
+        bool rdtscp = op.Insn.Mnemonic == Iced.Intel.Mnemonic.Rdtscp;
+        if (rdtscp && !c.Model.Has(CpuFeature.Rdtscp)) { c.RaiseFault(Vector.UD); return; }
         if ((c.Cr4 & ControlBits.Cr4TSD) != 0 && c.Cpl != 0) { c.RaiseFault(Vector.GP, 0); return; }
         ulong t = c.Tsc;
         c.Gpr[Cpu.RAX] = (uint)t;
         c.Gpr[Cpu.RDX] = t >> 32;
-        if (op.Insn.Mnemonic == Iced.Intel.Mnemonic.Rdtscp) c.Gpr[Cpu.RCX] = (uint)c.ReadMsrValue(Msr.TscAux);
+        if (rdtscp) c.Gpr[Cpu.RCX] = (uint)c.ReadMsrValue(Msr.TscAux);
     }
 
     public static void Cpuid(Cpu c, ref DecodedOp op)
     {
-        var (a, b, cx, d) = CpuidModel.Query((uint)c.Gpr[Cpu.RAX], (uint)c.Gpr[Cpu.RCX]);
+        var (a, b, cx, d) = c.Cpuid((uint)c.Gpr[Cpu.RAX], (uint)c.Gpr[Cpu.RCX]);
         c.Gpr[Cpu.RAX] = a;
         c.Gpr[Cpu.RBX] = b;
         c.Gpr[Cpu.RCX] = cx;

@@ -51,6 +51,8 @@ public static class Q35Layout
     /// <summary>CMOS index of the century byte (FADT CENTURY).</summary>
     public const byte RtcCenturyIndex = 0x32;
     public const int SciIrq = 9;
+    /// <summary>FERR#: the x87 reports errors on ISA IRQ 13 while CR0.NE is clear (the PC/AT convention).</summary>
+    public const int FpuErrorIrq = 13;
 
     // ---- PCI ----
     public const int HostBridgeSlot = 0, EduSlot = 1, DmaEngineSlot = 2;

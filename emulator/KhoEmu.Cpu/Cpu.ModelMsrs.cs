@@ -1,0 +1,120 @@
+using KhoEmu.Cpu.State;
+
+namespace KhoEmu.Cpu;
+
+/// <summary>
+/// The MSRs whose presence depends on the CPU model, and CPUID as the current MSR state shapes it: IA32_MISC_ENABLE,
+/// IA32_FEATURE_CONTROL, IA32_BIOS_SIGN_ID, IA32_ARCH_CAPABILITIES, the MTRRs (SDM vol. 3, 12.11; vol. 4,
+/// table 2-2) and AMD's SYSCFG and Interrupt Pending Message. Numbers are in <see cref="Msr"/>; the behaviour follows QEMU's where the SDM leaves room.
+/// </summary>
+public sealed partial class Cpu
+{
+    /// <summary>IA32_MISC_ENABLE after reset: fast strings on (Linux keeps ERMS/REP_GOOD only then), no BTS/PEBS.</summary>
+    private const ulong MiscEnableReset = Msr.MiscFastStrings | Msr.MiscBtsUnavailable | Msr.MiscPebsUnavailable;
+
+    /// <summary>IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported (QEMU's value).</summary>
+    private const ulong MtrrCapValue = 8 | (1 << 8) | (1 << 10);
+
+    private ulong _miscEnable, _mtrrDefType, _amdSyscfg, _amdIntPendingMsg;
+    private readonly ulong[] _mtrrVariable = new ulong[16];
+    private readonly ulong[] _mtrrFixed = new ulong[11];
+
+    private void ResetModelMsrs()
+    {
+        _miscEnable = MiscEnableReset;
+        _mtrrDefType = 0; // MTRRs disabled: firmware enables them (SDM vol. 3, 12.11.5)
+        _amdSyscfg = 0;
+        _amdIntPendingMsg = 0; // C1E not active: there is no C1E idle state here
+        Array.Clear(_mtrrVariable);
+        Array.Clear(_mtrrFixed);
+    }
+
+    /// <summary>EFER.NXE can be set: the model has NX and IA32_MISC_ENABLE.XD_DISABLE is clear.</summary>
+    private bool NxAvailable => Model.Has(CpuFeature.Nx) && (_miscEnable & Msr.MiscXdDisable) == 0;
+
+    /// <summary>CPUID for the model, adjusted by IA32_MISC_ENABLE: LIMIT_CPUID caps the basic leaves at 2 and
+    /// XD_DISABLE hides NX (Intel only; SDM vol. 4, table 2-2).</summary>
+    internal (uint Eax, uint Ebx, uint Ecx, uint Edx) Cpuid(uint leaf, uint subleaf)
+    {
+        bool limit = Model.IsIntel && (_miscEnable & Msr.MiscLimitCpuid) != 0;
+        if (limit && (leaf >= 0x8000_0000 ? leaf > Model.MaxExtendedLeaf : leaf > 2)) leaf = 2;
+        var r = Model.Query(leaf, subleaf);
+        if (limit && leaf == 0) r.Eax = Math.Min(r.Eax, 2);
+        if (leaf == 0x8000_0001 && !NxAvailable) r.Edx &= ~(1u << 20);
+        return r;
+    }
+
+    /// <summary>Index of a fixed-range MTRR (IA32_MTRR_FIX64K_00000 … FIX4K_F8000), or -1.</summary>
+    private static int FixedMtrrIndex(uint msr) => msr switch
+    {
+        Msr.MtrrFix64K00000 => 0,
+        Msr.MtrrFix16K80000 => 1,
+        Msr.MtrrFix16KA0000 => 2,
+        >= Msr.MtrrFix4KC0000 and <= Msr.MtrrFix4KF8000 => 3 + (int)(msr - Msr.MtrrFix4KC0000),
+        _ => -1,
+    };
+
+    private bool IsModelMsr(uint msr)
+    {
+        bool mtrr = Model.Has(CpuFeature.Mtrr)
+            && (msr is Msr.MtrrCap or Msr.MtrrDefType or >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 || FixedMtrrIndex(msr) >= 0);
+        return mtrr || msr == Msr.BiosSignId
+            || (Model.IsIntel && msr is Msr.MiscEnable or Msr.FeatureControl)
+            || (!Model.IsIntel && msr is Msr.AmdSyscfg or Msr.AmdIntPendingMsg)
+            || (msr == Msr.ArchCapabilities && Model.Has(CpuFeature.ArchCapabilities));
+    }
+
+    private bool TryReadModelMsr(uint msr, out ulong value)
+    {
+        value = 0;
+        if (!IsModelMsr(msr)) return false;
+        value = msr switch
+        {
+            Msr.MiscEnable => _miscEnable,
+            Msr.FeatureControl => 1, // locked with VMX off, as firmware leaves it when VMX is not offered
+            Msr.BiosSignId => Model.MicrocodeRevision,
+            Msr.ArchCapabilities => Model.ArchCapabilities,
+            Msr.MtrrCap => MtrrCapValue,
+            Msr.AmdSyscfg => _amdSyscfg,
+            Msr.AmdIntPendingMsg => _amdIntPendingMsg,
+            Msr.MtrrDefType => _mtrrDefType,
+            >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[msr - Msr.MtrrPhysBase0],
+            _ => _mtrrFixed[FixedMtrrIndex(msr)],
+        };
+        return true;
+    }
+
+    /// <summary>WRMSR of a model MSR; false means #GP.</summary>
+    private bool TryWriteModelMsr(uint msr, ulong value)
+    {
+        switch (msr)
+        {
+            case Msr.MiscEnable:
+                // Every bit is stored as QEMU does, except ENABLE_MONITOR_FSM: MONITOR/MWAIT are not implemented.
+                _miscEnable = value & ~Msr.MiscMonitorEnable;
+                return true;
+            case Msr.FeatureControl or Msr.ArchCapabilities or Msr.MtrrCap:
+                return false; // locked / read-only
+            case Msr.BiosSignId:
+                return true; // the "write 0, then CPUID" idiom to latch the revision; the value is fixed
+            case Msr.AmdSyscfg:
+                // Storage, as QEMU; Linux reads it on every AMD family >= 0Fh with MTRRs and clears MtrrFixDramModEn.
+                _amdSyscfg = value;
+                return true;
+            case Msr.AmdIntPendingMsg:
+                // Storage, as QEMU; Linux reads it (unguarded) on family 0Fh parts with erratum 400 to detect C1E.
+                _amdIntPendingMsg = value;
+                return true;
+            case Msr.MtrrDefType:
+                if ((value & ~0xCFFUL) != 0) return false; // reserved bits 63:12 and 9:8
+                _mtrrDefType = value;
+                return true;
+            case >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7:
+                _mtrrVariable[msr - Msr.MtrrPhysBase0] = value;
+                return true;
+            default:
+                _mtrrFixed[FixedMtrrIndex(msr)] = value;
+                return true;
+        }
+    }
+}
