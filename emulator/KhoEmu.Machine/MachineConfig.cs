@@ -18,6 +18,8 @@ public sealed class MachineConfig
     /// <summary>Initial RAM disk (QEMU's -initrd): a PVH module or the boot protocol's ramdisk for direct boot,
     /// fw_cfg's initrd items for a firmware.</summary>
     public byte[]? Initrd { get; set; }
+    /// <summary>The initrd's name as the user gave it; a multiboot kernel sees it as its module's string.</summary>
+    public string InitrdName { get; set; } = "initrd";
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
     /// <summary>Bytes typed into the UART (the terminal's stdin); null for none, which keeps a run deterministic.</summary>
     public Stream? SerialInput { get; set; }
