@@ -49,6 +49,19 @@ public static class QemuOptions
         if (spec != "none") throw new FormatException($"-display {spec}: khoemu has no display (use -display none or leave it out)");
     }
 
+    /// <summary>
+    /// Reads the file a QEMU option names (<c>-initrd FILE</c>); an unreadable file is a <see cref="FormatException"/>
+    /// with a one-line reason, as QEMU's "could not load initial ram disk".
+    /// </summary>
+    public static byte[] ReadFile(string option, string path)
+    {
+        try { return File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new FormatException($"{option} {path}: could not load: {e.Message}");
+        }
+    }
+
     private static (string Driver, List<(string Key, string Value)> Props) Split(string spec, string driverKey)
     {
         var parts = spec.Split(',');
