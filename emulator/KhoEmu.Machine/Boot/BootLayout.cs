@@ -32,9 +32,15 @@ public static class BootLayout
     public const ulong End = 0x36000;
 
     /// <summary>
-    /// Room QEMU keeps free at the top of low RAM for the ACPI tables the firmware writes there (x86_load_linux's
-    /// acpi_data_size); the initrd ends below it. Measured on QEMU 7.2 q35 -m 1G: a 1031534-byte initrd lands at
-    /// 0x3fed4000, i.e. (1 GiB - 0x30000 - 1 - size) rounded down to a page.
+    /// How far below the end of low RAM the initrd's placement starts, as QEMU 7.2 q35 places it (it keeps the top of
+    /// low RAM for the ACPI tables its firmware writes there): the initrd goes at (end - headroom - size) rounded
+    /// down to a page. PVH, multiboot and firmware boots: QEMU's acpi_data_size 0x28000 plus its "- 1"
+    /// (measured: -m 512M, a 300001-byte module at 0x1ff8e000, a 1 MiB one at 0x1fed7000).
     /// </summary>
-    public const ulong AcpiDataSize = 0x30000;
+    public const ulong InitrdHeadroom = 0x28000 + 1;
+    /// <summary>
+    /// The same for a bzImage, measured with Debian's 6.1 kernel on q35 -m 1G: a 1031534-byte initrd at 0x3fed4000,
+    /// a 1 MiB one at 0x3fed0000 (QEMU's bzImage path keeps 0x30000 free).
+    /// </summary>
+    public const ulong LinuxInitrdHeadroom = 0x30000;
 }

@@ -100,10 +100,11 @@ public static class DirectBoot
     /// Places and copies the initrd (see <see cref="RamdiskPlacement"/>); the low boot structures are always avoided.
     /// Returns its address.
     /// </summary>
-    internal static ulong LoadRamdisk(PcMachine m, byte[] initrd, ulong maxAddress, IEnumerable<(ulong Start, ulong End)> occupied)
+    internal static ulong LoadRamdisk(PcMachine m, byte[] initrd, ulong maxAddress, IEnumerable<(ulong Start, ulong End)> occupied,
+        ulong headroom = BootLayout.InitrdHeadroom)
     {
         var avoid = new List<(ulong, ulong)>(occupied) { (0, BootLayout.End) };
-        ulong addr = RamdiskPlacement.Place(m.Memory.MemoryMap(), (ulong)initrd.Length, maxAddress, avoid);
+        ulong addr = RamdiskPlacement.Place(m.Memory.MemoryMap(), (ulong)initrd.Length, maxAddress, avoid, headroom);
         if (!m.Memory.Write(addr, initrd)) throw new BootException($"initrd at 0x{addr:x} does not fit in guest RAM");
         return addr;
     }

@@ -58,7 +58,7 @@ public static class LinuxBootProtocol
         {
             // initrd_addr_max is the highest byte address; XLF_CAN_BE_LOADED_ABOVE_4G lifts it (QEMU clamps to low RAM anyway).
             ulong max = (h.Xloadflags & BzImageHeader.XlfCanBeLoadedAbove4G) != 0 ? 0xFFFF_FFFF : h.InitrdAddrMax;
-            ulong addr = DirectBoot.LoadRamdisk(m, initrd, max, [(load, load + span)]);
+            ulong addr = DirectBoot.LoadRamdisk(m, initrd, max, [(load, load + span)], BootLayout.LinuxInitrdHeadroom);
             Set32(zp, BzImageHeader.OffRamdiskImage, (uint)addr);
             Set32(zp, BzImageHeader.OffRamdiskSize, (uint)initrd.Length);
             Set32(zp, BpExtRamdiskImage, (uint)(addr >> 32));

@@ -12,15 +12,17 @@ public static class RamdiskPlacement
     /// <summary>Returns the initrd's address; throws <see cref="BootException"/> when it does not fit.</summary>
     /// <param name="maxAddress">The kernel's initrd_addr_max (ulong.MaxValue for none).</param>
     /// <param name="occupied">Ranges [start, end) the initrd must not overlap.</param>
-    public static ulong Place(IReadOnlyList<E820Entry> map, ulong size, ulong maxAddress, IReadOnlyList<(ulong Start, ulong End)> occupied)
+    /// <param name="headroom">Distance of the placement's end below the end of low RAM (see <see cref="BootLayout"/>).</param>
+    public static ulong Place(IReadOnlyList<E820Entry> map, ulong size, ulong maxAddress, IReadOnlyList<(ulong Start, ulong End)> occupied,
+        ulong headroom = BootLayout.InitrdHeadroom)
     {
         if (size == 0) throw new BootException("initrd is empty");
         ulong lowEnd = 0;
         foreach (var e in map)
             if (e.Type == E820Type.Ram && e.Address < 1UL << 32) lowEnd = Math.Max(lowEnd, Math.Min(e.Address + e.Length, 1UL << 32));
-        // QEMU's x86_load_linux: initrd_max = min(initrd_addr_max, below_4g_mem_size - acpi_data_size - 1), and the
+        // QEMU's x86_load_linux: initrd_max = min(initrd_addr_max, below-4G RAM end less the ACPI headroom), and the
         // initrd starts at (initrd_max - size) & ~4095, so initrd_max serves as the (exclusive) end.
-        ulong limit = lowEnd > BootLayout.AcpiDataSize ? lowEnd - BootLayout.AcpiDataSize - 1 : 0;
+        ulong limit = lowEnd > headroom ? lowEnd - headroom : 0;
         limit = Math.Min(limit, maxAddress);
 
         ulong best = 0;
