@@ -113,5 +113,29 @@ public sealed class LinuxBootProtocolTests
         }
     }
 
+    /// <summary>
+    /// A real bzImage when one is given (KHOEMU_LINUX_BZIMAGE=path, e.g. Debian's vmlinuz-6.1.0-57-cloud-amd64; the
+    /// test downloads nothing): its decompressor must run and hand over to Linux, which reports the command line and
+    /// the initrd at the address QEMU gives it.
+    /// </summary>
+    [Test, Category("Slow")]
+    public void RealBzImageDecompressesAndFindsItsInitrd()
+    {
+        string? path = Environment.GetEnvironmentVariable("KHOEMU_LINUX_BZIMAGE");
+        if (path is null || !File.Exists(path)) Assert.Inconclusive("set KHOEMU_LINUX_BZIMAGE to a bzImage to run this");
+        var initrd = Ramdisk(1 << 20, 3);
+        const string cmdline = "console=ttyS0 earlyprintk=ttyS0 nokaslr";
+        var serial = new MemoryStream();
+        using var m = new PcMachine(new MachineConfig
+        {
+            Kernel = File.ReadAllBytes(path!), CommandLine = cmdline, Initrd = initrd, MemorySize = 1UL << 30, SerialOutput = serial,
+        });
+        var exit = m.Run(600_000_000);
+        string text = Encoding.ASCII.GetString(serial.ToArray());
+        Assert.That(text, Does.Contain("Linux version"), exit.Diagnostic);
+        Assert.That(text, Does.Contain("Command line: " + cmdline));
+        Assert.That(text, Does.Contain("RAMDISK: [mem 0x3fed0000-0x3ffcffff]"), "where QEMU 7.2 q35 -m 1G puts a 1 MiB initrd");
+    }
+
     private static ulong ReadU32(PcMachine m, ulong addr) => m.Memory.ReadPhys(addr, 4);
 }
