@@ -32,11 +32,16 @@ public static class LinuxBootProtocol
 
         var payload = image.AsSpan(h.SetupBytes);
         ulong load = 0x100000;
-        if (h.Relocatable) load = (h.PrefAddress + h.KernelAlignment - 1) & ~((ulong)h.KernelAlignment - 1);
+        if (h.Relocatable)
+        {
+            if (h.PrefAddress > ulong.MaxValue - h.KernelAlignment) throw new BootException($"bzImage pref_address 0x{h.PrefAddress:x} is beyond the guest's RAM");
+            load = (h.PrefAddress + h.KernelAlignment - 1) & ~((ulong)h.KernelAlignment - 1);
+        }
         // The kernel decompresses in place: it needs init_size bytes from its load address (at least the file's part).
         ulong span = Math.Max(h.InitSize, (ulong)payload.Length);
         if (!FitsInRam(m.Memory.MemoryMap(), load, span))
             throw new BootException($"bzImage needs 0x{span:x} bytes of RAM (init_size) at 0x{load:x}, beyond the guest's RAM");
+        if (load < BootLayout.End) throw new BootException($"bzImage load address 0x{load:x} overlaps the boot structures below 0x{BootLayout.End:x}");
         m.Memory.Write(load, payload);
 
         var zp = new byte[ZeroPageSize];

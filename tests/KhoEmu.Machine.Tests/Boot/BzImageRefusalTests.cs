@@ -72,6 +72,18 @@ public sealed class BzImageRefusalTests
         Assert.That(Refusal(With(b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(0x258), 0xFFFF_FFFF_FF00_0000))), Does.Contain("beyond the guest's RAM"));
 
     [Test]
+    public void PrefAddressThatWrapsOrHitsTheBootStructures()
+    {
+        Assert.That(Refusal(With(b => BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(0x258), ulong.MaxValue - 10))), Does.Contain("pref_address"));
+        Assert.That(Refusal(With(b =>
+        {
+            BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(0x258), 0x1000);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(0x230), 0x1000);
+            BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(0x260), 0x2000);
+        })), Does.Contain("overlaps the boot structures"));
+    }
+
+    [Test]
     public void KernelAlignmentNotAPowerOfTwo() =>
         Assert.That(Refusal(With(b => BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(0x230), 0x30_0000))), Does.Contain("kernel_alignment"));
 
