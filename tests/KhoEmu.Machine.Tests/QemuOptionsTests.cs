@@ -37,4 +37,16 @@ public sealed class QemuOptionsTests
         Assert.DoesNotThrow(() => QemuOptions.CheckDisplay("none"));
         Assert.That(() => QemuOptions.CheckDisplay("gtk"), Throws.TypeOf<FormatException>());
     }
+
+    [Test]
+    public void InitrdFileIsReadOrRefusedInOneLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"khoemu-initrd-{Environment.ProcessId}.img");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        try { Assert.That(QemuOptions.ReadFile("-initrd", path), Is.EqualTo(new byte[] { 1, 2, 3 })); }
+        finally { File.Delete(path); }
+        Assert.That(() => QemuOptions.ReadFile("-initrd", path), Throws.TypeOf<FormatException>()
+            .With.Message.StartsWith($"-initrd {path}: could not load:").And.Message.Not.Contains("\n"));
+        Assert.That(() => QemuOptions.ReadFile("-initrd", Path.GetTempPath()), Throws.TypeOf<FormatException>());
+    }
 }
