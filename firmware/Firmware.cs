@@ -60,6 +60,7 @@ public static unsafe class Firmware
         ulong entry = LoadElf((byte*)buffer, size, link.ImageStart, link.ImageEnd);
 
         WriteStartInfo();
+        InitrdLoader.Load((byte*)buffer, size, link.ImageStart, link.ImageEnd, &IsRam, StartInfoAddr);
         Console.Write("firmware: starting the kernel at ");
         Console.WriteHex(entry);
         Console.Write('\n');

@@ -25,6 +25,8 @@ public static class Program
         { Description = "Kernel to boot directly, as QEMU's -kernel: an ELF with a PVH note or a multiboot kernel. With --firmware it is handed to the firmware through fw_cfg instead." };
         var firmware = new Option<FileInfo?>("--firmware", "-bios")
         { Description = "Firmware ROM image (ends at 4 GiB; the CPU starts at its reset vector)." };
+        var initrd = new Option<FileInfo?>("--initrd", "-initrd")
+        { Description = "Initial RAM disk, as QEMU's -initrd: a PVH module, the multiboot module or the bzImage's ramdisk; fw_cfg's initrd items with --firmware." };
         var demo = new Option<bool>("--demo") { Description = "Boot the small built-in demo guest instead of the project's firmware, kernel and init." };
         var append = new Option<string>("--append", "-append") { Description = "Kernel command line.", DefaultValueFactory = _ => "" };
         var memory = new Option<string>("--memory", "-m")
@@ -58,7 +60,7 @@ public static class Program
             + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, "
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
-            kernel, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
+            kernel, initrd, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
             machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed,
         };
         run.SetAction(p =>
@@ -87,6 +89,7 @@ public static class Program
             p.GetValue(memory) ?? "512M", p.GetValue(fwcfg) ?? [], p.GetValue(stats), p.GetValue(trace), p.GetValue(symbols) ?? [],
             p.GetValue(maxInsns), p.GetValue(noInput), p.GetValue(noReboot), p.GetValue(rtc))
         {
+            Initrd = p.GetValue(initrd),
             Cpu = p.GetValue(cpu) is { } c ? QemuOptions.ParseCpu(c) : null,
             RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
         });
@@ -198,6 +201,7 @@ public static class Program
     private sealed record RunOptions(FileInfo? Kernel, FileInfo? Firmware, bool Demo, string Append, string Memory, string[] FwCfg,
         bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput, bool NoReboot, string? Rtc)
     {
+        public FileInfo? Initrd { get; init; }
         public KhoEmu.Cpu.CpuModel? Cpu { get; init; }
         public ulong RngSeed { get; init; }
     }
@@ -224,6 +228,7 @@ public static class Program
                 config.Kernel = File.ReadAllBytes(o.Kernel.FullName);
                 config.KernelName = o.Kernel.ToString();
             }
+            if (o.Initrd is not null) (config.Initrd, config.InitrdName) = (QemuOptions.ReadFile("-initrd", o.Initrd.FullName), o.Initrd.ToString());
             if (o.Firmware is not null) config.Firmware = File.ReadAllBytes(o.Firmware.FullName);
             if (o.Kernel is null && o.Firmware is null && !o.Demo)
             {

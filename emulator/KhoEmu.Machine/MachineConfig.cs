@@ -18,6 +18,8 @@ public sealed class MachineConfig
     /// <summary>Initial RAM disk (QEMU's -initrd): a PVH module or the boot protocol's ramdisk for direct boot,
     /// fw_cfg's initrd items for a firmware.</summary>
     public byte[]? Initrd { get; set; }
+    /// <summary>The initrd's name as the user gave it; a multiboot kernel sees it as its module's string.</summary>
+    public string InitrdName { get; set; } = "initrd";
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
     /// <summary>The processor model (QEMU's <c>-cpu</c>); null is <see cref="KhoEmu.Cpu.CpuModels.Default"/>.</summary>
     public KhoEmu.Cpu.CpuModel? CpuModel { get; set; }

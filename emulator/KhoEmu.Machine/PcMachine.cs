@@ -110,8 +110,11 @@ public sealed class PcMachine : IDisposable
         if (config.Firmware is not null)
         {
             if (config.Kernel is { } k) FwCfg.AddFile("opt/khoemu/kernel", k);
+            if (config.Initrd is { } rd) FirmwareInitrd.Publish(this, rd);
         }
-        else if (config.Kernel is { } kernel) DirectBoot.Load(this, kernel, config.CommandLine, config.KernelName);
+        else if (config.Kernel is { } kernel)
+            DirectBoot.Load(this, kernel, config.CommandLine, config.KernelName, config.Initrd, config.InitrdName);
+        else if (config.Initrd is not null) throw new BootException("-initrd only allowed with -kernel option");
         else DemoGuest.Load(this);
     }
 

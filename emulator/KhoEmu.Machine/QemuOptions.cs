@@ -109,6 +109,19 @@ public static class QemuOptions
         throw new FormatException($"-rtc {spec}: base must be utc, localtime, YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD");
     }
 
+    /// <summary>
+    /// Reads the file a QEMU option names (<c>-initrd FILE</c>); an unreadable file is a <see cref="FormatException"/>
+    /// with a one-line reason, as QEMU's "could not load initial ram disk".
+    /// </summary>
+    public static byte[] ReadFile(string option, string path)
+    {
+        try { return File.ReadAllBytes(path); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new FormatException($"{option} {path}: could not load: {e.Message}");
+        }
+    }
+
     private static (string Driver, List<(string Key, string Value)> Props) Split(string spec, string driverKey)
     {
         var parts = spec.Split(',');

@@ -39,7 +39,7 @@ public sealed class BootTests
     public void ImageWithoutPvhNoteOrMultibootHeaderIsRefused()
     {
         var e = Assert.Throws<BootException>(() => new PcMachine(new MachineConfig { Kernel = new byte[8192] }));
-        Assert.That(e!.Message, Does.Contain("neither a PVH ELF note"));
+        Assert.That(e!.Message, Does.Contain("neither a multiboot header, a bzImage setup header (HdrS) nor a PVH ELF note"));
     }
 
     [Test]

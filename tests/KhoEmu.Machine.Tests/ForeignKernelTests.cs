@@ -53,6 +53,39 @@ public sealed class ForeignKernelTests
         Assert.That(exit.ExitCode, Is.EqualTo(ExpectedExitCode), exit.Diagnostic);
     }
 
+    /// <summary>
+    /// With -initrd the kernel finds the module (PVH module list / multiboot module) and prints its address (PVH),
+    /// size, FNV-1a and string; KhoEmu must print the same lines QEMU prints (QEMU is re-run when installed).
+    /// </summary>
+    [TestCase("kernel-pvh.elf", "module: paddr 0x{0:x16} size {1} fnv1a 0x{2:x16} cmdline_paddr 0x0000000000000000\n")]
+    [TestCase("kernel-mb.bin", "module: size {1} page aligned yes fnv1a 0x{2:x16} string \"./initrd.bin\"\n")]
+    public void InitrdArrivesAsTheBootModule(string image, string expectedLine)
+    {
+        var initrd = new byte[300_001];
+        new Random(7).NextBytes(initrd);
+        File.WriteAllBytes(Path.Combine(_build, "initrd.bin"), initrd);
+        const ulong memory = 512UL << 20;
+        var serial = new MemoryStream();
+        using var m = new PcMachine(new MachineConfig
+        {
+            Kernel = File.ReadAllBytes(Path.Combine(_build, image)), KernelName = "./" + image, CommandLine = CommandLine,
+            Initrd = initrd, InitrdName = "./initrd.bin", MemorySize = memory, SerialOutput = serial,
+        });
+        var exit = m.Run(50_000_000);
+        string text = Encoding.ASCII.GetString(serial.ToArray());
+        // QEMU's placement: (low RAM end - acpi_data_size 0x28000 - 1 - size) & ~4095.
+        ulong addr = (memory - 0x28000 - 1 - (ulong)initrd.Length) & ~4095UL;
+        string line = string.Format(System.Globalization.CultureInfo.InvariantCulture, expectedLine.Replace("\n", "\r\n"), addr, initrd.Length,
+            (ulong)Boot.SyntheticBzImage.Fnv1a(initrd));
+        Assert.That(text, Does.Contain(line), exit.Diagnostic);
+        Assert.That(exit.ExitCode, Is.EqualTo(ExpectedExitCode), exit.Diagnostic);
+        if (!HostTool.Exists("qemu-system-x86_64")) return;
+        var r = HostTool.Run("qemu-system-x86_64",
+            ["-machine", "q35", "-display", "none", "-serial", "stdio", "-no-reboot", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-m", "512M",
+             "-kernel", "./" + image, "-append", CommandLine, "-initrd", "./initrd.bin"], _build, TimeSpan.FromMinutes(2));
+        Assert.That(text, Is.EqualTo(Encoding.ASCII.GetString(r.Stdout)), r.Stderr);
+    }
+
     [TestCase("kernel-pvh.elf", "expected-pvh.txt")]
     [TestCase("kernel-mb.bin", "expected-multiboot.txt")]
     public void QemuStillPrintsTheRecordedOutput(string image, string expectedFile)

@@ -60,4 +60,16 @@ public sealed class QemuOptionsTests
         Assert.That(amd.Cpu.Model.Vendor, Is.EqualTo("AuthenticAMD"));
         Assert.That(amd.Cpu.Model.Signature, Is.EqualTo(0x00060FB1u), "family 15 model 107 stepping 1 as CPUID.1:EAX encodes it");
     }
+
+    [Test]
+    public void InitrdFileIsReadOrRefusedInOneLine()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"khoemu-initrd-{Environment.ProcessId}.img");
+        File.WriteAllBytes(path, [1, 2, 3]);
+        try { Assert.That(QemuOptions.ReadFile("-initrd", path), Is.EqualTo(new byte[] { 1, 2, 3 })); }
+        finally { File.Delete(path); }
+        Assert.That(() => QemuOptions.ReadFile("-initrd", path), Throws.TypeOf<FormatException>()
+            .With.Message.StartsWith($"-initrd {path}: could not load:").And.Message.Not.Contains("\n"));
+        Assert.That(() => QemuOptions.ReadFile("-initrd", Path.GetTempPath()), Throws.TypeOf<FormatException>());
+    }
 }

@@ -2,16 +2,13 @@ using System.Buffers.Binary;
 using System.Text;
 using KhoEmu.Cpu.State;
 using KhoEmu.Elf;
-using KhoEmu.Memory;
 
 namespace KhoEmu.Machine.Boot;
 
-/// <summary>Raised when a kernel image cannot be booted; the message says why.</summary>
-public sealed class BootException(string message) : Exception(message);
-
 /// <summary>
-/// Direct kernel boot as QEMU's -kernel does it: an ELF with a Xen PVH note (entry in 32-bit protected mode, paging
-/// off, EBX = hvm_start_info), or a multiboot v1 kernel (EAX = 0x2BADB002, EBX = multiboot_info).
+/// Direct kernel boot as QEMU's -kernel/-initrd do it. The image kind is detected in QEMU's order: a multiboot v1
+/// header in the first 8 KiB (<see cref="MultibootBoot"/>), then a bzImage setup header with "HdrS"
+/// (<see cref="LinuxBootProtocol"/>, 64-bit entry), then an ELF with a Xen PVH note (<see cref="PvhBoot"/>).
 /// </summary>
 public static class DirectBoot
 {
@@ -19,19 +16,22 @@ public static class DirectBoot
     public const uint HvmStartMagic = 0x336E_C578;
     public const uint MultibootMagic = 0x1BAD_B002, MultibootBootloaderMagic = 0x2BAD_B002;
 
-    // Low-memory layout used for boot structures (below the usual 1 MiB kernel load address).
-    private const ulong GdtAddr = 0x5000, StartInfoAddr = 0x6000, MemMapAddr = 0x6100, CmdlineAddr = 0x7000;
-
     /// <summary>
-    /// Loads <paramref name="image"/> as QEMU's <c>-kernel</c> does: a multiboot v1 header in the first 8 KiB wins
-    /// (its command line is the kernel's name, a space, then <paramref name="cmdline"/>, as QEMU passes it), then
-    /// an ELF with a PVH note.
+    /// Loads <paramref name="image"/> (and <paramref name="initrd"/>, when given) and sets up the CPU at the kernel's
+    /// entry. A multiboot kernel's command line is its name, a space, then <paramref name="cmdline"/>, as QEMU
+    /// passes it; its module string is <paramref name="initrdName"/>.
     /// </summary>
-    public static void Load(PcMachine m, byte[] image, string cmdline, string kernelName = "kernel")
+    public static void Load(PcMachine m, byte[] image, string cmdline, string kernelName = "kernel",
+        byte[]? initrd = null, string initrdName = "initrd")
     {
-        if (FindMultibootHeader(image, out int headerOffset))
+        if (MultibootBoot.FindHeader(image, out int headerOffset))
         {
-            BootMultiboot(m, image, headerOffset, kernelName + " " + cmdline);
+            MultibootBoot.Boot(m, image, headerOffset, kernelName + " " + cmdline, initrd, initrdName);
+            return;
+        }
+        if (LinuxBootProtocol.HasSetupHeader(image))
+        {
+            LinuxBootProtocol.Boot(m, image, cmdline, initrd);
             return;
         }
         if (ElfFile.LooksLikeElf(image))
@@ -45,36 +45,40 @@ public static class DirectBoot
                 ulong entry = pvh.Descriptor.Length >= 8 ? BinaryPrimitives.ReadUInt64LittleEndian(pvh.Descriptor)
                     : pvh.Descriptor.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(pvh.Descriptor)
                     : throw new BootException("PVH note has no entry address");
-                LoadSegments(m, elf);
-                BootPvh(m, entry, cmdline);
+                var loaded = LoadSegments(m, elf);
+                PvhBoot.Boot(m, entry, cmdline, initrd, loaded);
                 return;
             }
         }
-        throw new BootException("kernel has neither a PVH ELF note (Xen, type 18) nor a multiboot header");
+        throw new BootException("kernel has neither a multiboot header, a bzImage setup header (HdrS) nor a PVH ELF note (Xen, type 18)");
     }
 
-    private static void LoadSegments(PcMachine m, ElfFile elf)
+    /// <summary>Loads the ELF's PT_LOAD segments at their physical addresses; returns the ranges they occupy.</summary>
+    internal static List<(ulong Start, ulong End)> LoadSegments(PcMachine m, ElfFile elf)
     {
+        var loaded = new List<(ulong, ulong)>();
         foreach (var s in elf.Segments.Where(s => s.Type == ElfSegment.Load && s.MemorySize > 0))
         {
             if (!m.Memory.Write(s.PhysicalAddress, elf.SegmentData(s))
                 || !m.Memory.Write(s.PhysicalAddress + s.FileSize, new byte[s.MemorySize - s.FileSize]))
                 throw new BootException($"segment at physical 0x{s.PhysicalAddress:x} (+0x{s.MemorySize:x}) does not fit in guest RAM");
+            loaded.Add((s.PhysicalAddress, s.PhysicalAddress + s.MemorySize));
         }
+        return loaded;
     }
 
     /// <summary>32-bit flat protected mode with paging off, as both PVH and multiboot specify.</summary>
-    private static void EnterFlatProtectedMode(PcMachine m, ulong entry)
+    internal static void EnterFlatProtectedMode(PcMachine m, ulong entry)
     {
         // GDT: null, 32-bit code (0x08), data (0x10), 64-bit code (0x18).
         Span<byte> gdt = stackalloc byte[32];
         BinaryPrimitives.WriteUInt64LittleEndian(gdt[8..], 0x00CF_9B00_0000_FFFF);
         BinaryPrimitives.WriteUInt64LittleEndian(gdt[16..], 0x00CF_9300_0000_FFFF);
         BinaryPrimitives.WriteUInt64LittleEndian(gdt[24..], 0x00AF_9B00_0000_FFFF);
-        m.Memory.Write(GdtAddr, gdt);
+        m.Memory.Write(BootLayout.Gdt, gdt);
         var cpu = m.Cpu;
         cpu.SetControlRegisters(ControlBits.Cr0PE | ControlBits.Cr0ET, 0, 0, 0);
-        cpu.SetDescriptorTables(GdtAddr, 31, 0, 0);
+        cpu.SetDescriptorTables(BootLayout.Gdt, 31, 0, 0);
         var code = SegmentCache.FromDescriptor(0x08, 0x00CF_9B00_0000_FFFF);
         var data = SegmentCache.FromDescriptor(0x10, 0x00CF_9300_0000_FFFF);
         cpu.LoadSegment(SegReg.CS, code);
@@ -83,104 +87,27 @@ public static class DirectBoot
         cpu.InstructionPointer = entry;
     }
 
-    private static ulong WriteCmdline(PcMachine m, string cmdline)
+    /// <summary>Writes the PVH/multiboot command line (NUL terminated) at <see cref="BootLayout.Cmdline"/>.</summary>
+    internal static ulong WriteCmdline(PcMachine m, string cmdline)
     {
         var bytes = Encoding.ASCII.GetBytes(cmdline + "\0");
-        if (bytes.Length > 4096) throw new BootException("command line longer than 4095 bytes");
-        m.Memory.Write(CmdlineAddr, bytes);
-        return CmdlineAddr;
+        if ((ulong)bytes.Length > BootLayout.CmdlineMax) throw new BootException($"command line longer than {BootLayout.CmdlineMax - 1} bytes");
+        m.Memory.Write(BootLayout.Cmdline, bytes);
+        return BootLayout.Cmdline;
     }
 
-    private static void BootPvh(PcMachine m, ulong entry, string cmdline)
+    /// <summary>
+    /// Places and copies the initrd (see <see cref="RamdiskPlacement"/>); the low boot structures are always avoided.
+    /// Returns its address.
+    /// </summary>
+    internal static ulong LoadRamdisk(PcMachine m, byte[] initrd, ulong maxAddress, IEnumerable<(ulong Start, ulong End)> occupied,
+        ulong headroom = BootLayout.InitrdHeadroom)
     {
-        var map = m.Memory.MemoryMap();
-        Span<byte> info = stackalloc byte[56];
-        BinaryPrimitives.WriteUInt32LittleEndian(info, HvmStartMagic);
-        BinaryPrimitives.WriteUInt32LittleEndian(info[4..], 1);                 // version 1 (has memmap)
-        BinaryPrimitives.WriteUInt64LittleEndian(info[24..], WriteCmdline(m, cmdline));
-        BinaryPrimitives.WriteUInt64LittleEndian(info[32..], m.AcpiRsdpAddress);    // rsdp_paddr
-        BinaryPrimitives.WriteUInt64LittleEndian(info[40..], MemMapAddr);
-        BinaryPrimitives.WriteUInt32LittleEndian(info[48..], (uint)map.Count);
-        m.Memory.Write(StartInfoAddr, info);
-        var entries = new byte[24 * map.Count];
-        for (int i = 0; i < map.Count; i++)
-        {
-            var e = entries.AsSpan(24 * i);
-            BinaryPrimitives.WriteUInt64LittleEndian(e, map[i].Address);
-            BinaryPrimitives.WriteUInt64LittleEndian(e[8..], map[i].Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(e[16..], (uint)map[i].Type);
-        }
-        m.Memory.Write(MemMapAddr, entries);
-        EnterFlatProtectedMode(m, entry);
-        m.Cpu.SetGpr(KhoEmu.Cpu.Cpu.RBX, StartInfoAddr);
+        var avoid = new List<(ulong, ulong)>(occupied) { (0, BootLayout.End) };
+        ulong addr = RamdiskPlacement.Place(m.Memory.MemoryMap(), (ulong)initrd.Length, maxAddress, avoid, headroom);
+        if (!m.Memory.Write(addr, initrd)) throw new BootException($"initrd at 0x{addr:x} does not fit in guest RAM");
+        return addr;
     }
 
-    private static bool FindMultibootHeader(byte[] image, out int offset)
-    {
-        for (offset = 0; offset + 12 <= Math.Min(image.Length, 8192); offset += 4)
-        {
-            uint magic = BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(offset));
-            uint flags = BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(offset + 4));
-            uint check = BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(offset + 8));
-            if (magic == MultibootMagic && magic + flags + check == 0) return true;
-        }
-        return false;
-    }
-
-    private static void BootMultiboot(PcMachine m, byte[] image, int hdr, string cmdline)
-    {
-        uint flags = BinaryPrimitives.ReadUInt32LittleEndian(image.AsSpan(hdr + 4));
-        ulong entry;
-        if ((flags & 0x10000) != 0)
-        {
-            // a.out kludge: header_addr, load_addr, load_end_addr, bss_end_addr, entry_addr.
-            if (hdr + 32 > image.Length) throw new BootException("multiboot header truncated");
-            uint headerAddr = U32(image, hdr + 12), loadAddr = U32(image, hdr + 16), loadEnd = U32(image, hdr + 20);
-            uint bssEnd = U32(image, hdr + 24);
-            entry = U32(image, hdr + 28);
-            long fileOff = hdr - (long)(headerAddr - loadAddr);
-            long length = loadEnd == 0 ? image.Length - fileOff : loadEnd - loadAddr;
-            if (fileOff < 0 || length < 0 || fileOff + length > image.Length) throw new BootException("multiboot load range lies outside the image");
-            if (!m.Memory.Write(loadAddr, image.AsSpan((int)fileOff, (int)length)))
-                throw new BootException($"multiboot image at 0x{loadAddr:x} does not fit in guest RAM");
-            if (bssEnd > loadAddr + length && !m.Memory.Write(loadAddr + (ulong)length, new byte[bssEnd - loadAddr - length]))
-                throw new BootException("multiboot bss does not fit in guest RAM");
-        }
-        else
-        {
-            ElfFile elf;
-            try { elf = ElfFile.Parse(image); }
-            catch (ElfFormatException e) { throw new BootException($"multiboot kernel ELF is malformed: {e.Message}"); }
-            LoadSegments(m, elf);
-            entry = elf.Entry;
-        }
-
-        // multiboot_info: flags, mem_lower, mem_upper, cmdline, mmap.
-        var map = m.Memory.MemoryMap();
-        const ulong infoAddr = StartInfoAddr;
-        Span<byte> info = stackalloc byte[88];
-        BinaryPrimitives.WriteUInt32LittleEndian(info, (1 << 0) | (1 << 2) | (1 << 6));
-        BinaryPrimitives.WriteUInt32LittleEndian(info[4..], 639);
-        ulong upper = (Math.Min(m.Memory.LowRamSize, 0xFFFF_FFFF) - 0x100000) / 1024;
-        BinaryPrimitives.WriteUInt32LittleEndian(info[8..], (uint)upper);
-        BinaryPrimitives.WriteUInt32LittleEndian(info[16..], (uint)WriteCmdline(m, cmdline));
-        BinaryPrimitives.WriteUInt32LittleEndian(info[44..], (uint)(24 * map.Count));
-        BinaryPrimitives.WriteUInt32LittleEndian(info[48..], (uint)MemMapAddr);
-        m.Memory.Write(infoAddr, info);
-        var entries = new byte[24 * map.Count];
-        for (int i = 0; i < map.Count; i++)
-        {
-            var e = entries.AsSpan(24 * i);
-            BinaryPrimitives.WriteUInt32LittleEndian(e, 20);
-            BinaryPrimitives.WriteUInt64LittleEndian(e[4..], map[i].Address);
-            BinaryPrimitives.WriteUInt64LittleEndian(e[12..], map[i].Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(e[20..], (uint)map[i].Type);
-        }
-        m.Memory.Write(MemMapAddr, entries);
-        EnterFlatProtectedMode(m, entry);
-        m.Cpu.SetGpr(KhoEmu.Cpu.Cpu.RAX, MultibootBootloaderMagic);
-        m.Cpu.SetGpr(KhoEmu.Cpu.Cpu.RBX, infoAddr);
-    }
-
-    private static uint U32(byte[] b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(o));
+    internal static uint U32(byte[] b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b.AsSpan(o));
 }

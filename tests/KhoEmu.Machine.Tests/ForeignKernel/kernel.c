@@ -276,6 +276,42 @@ struct mb_mmap { u32 size; u64 addr, len; u32 type; } __attribute__((packed));
 
 static const char *cmdline = "";
 
+/* The initrd (QEMU's -initrd): PVH module list entry 0, or multiboot module 0; printed with an FNV-1a hash. */
+struct pvh_modlist_entry { u64 paddr, size, cmdline_paddr, reserved; };
+struct mb_module { u32 mod_start, mod_end, string, reserved; };
+static u32 fnv1a(const u8 *p, u64 n)
+{
+    u32 h = 0x811C9DC5u;
+    for (u64 i = 0; i < n; i++) h = (h ^ p[i]) * 0x01000193u;
+    return h;
+}
+static void report_modules(int protocol, u64 info)
+{
+    if (protocol == 1) {
+        struct pvh_start_info *si = (struct pvh_start_info *)info;
+        struct pvh_modlist_entry *m = (struct pvh_modlist_entry *)si->modlist;
+        for (u32 i = 0; i < si->nr_modules; i++) {
+            puts("module: paddr "); puthex(m[i].paddr);
+            puts(" size "); putdec((i64)m[i].size);
+            puts(" fnv1a "); puthex(fnv1a((const u8 *)m[i].paddr, m[i].size));
+            puts(" cmdline_paddr "); puthex(m[i].cmdline_paddr);
+            puts("\n");
+        }
+        return;
+    }
+    struct mb_info *mb = (struct mb_info *)info;
+    if (!(mb->flags & (1 << 3))) return;
+    struct mb_module *m = (struct mb_module *)(u64)mb->mods_addr;
+    for (u32 i = 0; i < mb->mods_count; i++) {
+        /* Where the module lies is the loader's choice (QEMU packs it after the kernel): not printed. */
+        puts("module: size "); putdec((i64)(m[i].mod_end - m[i].mod_start));
+        puts(" page aligned "); puts(m[i].mod_start & 0xFFF ? "no" : "yes");
+        puts(" fnv1a "); puthex(fnv1a((const u8 *)(u64)m[i].mod_start, m[i].mod_end - m[i].mod_start));
+        puts(" string \""); puts(m[i].string ? (const char *)(u64)m[i].string : "");
+        puts("\"\n");
+    }
+}
+
 static int ram_at_1mib(int protocol, u64 info)
 {
     if (protocol == 1) {
@@ -328,6 +364,7 @@ void kmain(int protocol, u32 info)
     puts(cmdline);
     puts("\"\n");
     check("memory map has RAM from 1 MiB to 16 MiB", ram_at_1mib(protocol, info));
+    report_modules(protocol, info);
 
     u64 loops = parse_loop_count();
     if (loops) {
