@@ -168,6 +168,11 @@ internal static unsafe class HandlerTable
         On(&SdToSs, Mnemonic.Cvtsd2ss);
         On(&SsToSd, Mnemonic.Cvtss2sd);
         On(&Dq2Pd, Mnemonic.Cvtdq2pd);
+        On(&Pd2Dq, Mnemonic.Cvtpd2dq, Mnemonic.Cvttpd2dq);
+        On(&Ps2Dq, Mnemonic.Cvtps2dq, Mnemonic.Cvttps2dq);
+        On(&Dq2Ps, Mnemonic.Cvtdq2ps);
+        On(&Pd2Ps, Mnemonic.Cvtpd2ps);
+        On(&Ps2Pd, Mnemonic.Cvtps2pd);
         On(&Sqrt, Mnemonic.Sqrtsd, Mnemonic.Sqrtss, Mnemonic.Sqrtpd, Mnemonic.Sqrtps);
         SseTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
         X87Table.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
