@@ -1,0 +1,103 @@
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using KhoEmu.Machine;
+using KhoEmu.Machine.Boot;
+
+namespace KhoEmu.Linux.Tests;
+
+/// <summary>
+/// Boots the Linux check on KhoEmu (in process, through <see cref="PcMachine"/>) and on qemu-system-x86_64 with the
+/// same kernel, initrd, RAM size, RTC start and command line.
+/// </summary>
+internal static class LinuxMachines
+{
+    /// <summary>The RTC start both machines get (QEMU's -rtc base=); /init compares the guest's date with it.</summary>
+    public static readonly DateTime RtcBase = new(2026, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+
+    public const ulong MemorySize = 1UL << 30;
+
+    /// <summary>Enough for the boot (about 2.3 G instructions before the board was complete) with room to spare;
+    /// a hang ends here instead of running forever.</summary>
+    public const ulong InstructionLimit = 5_000_000_000;
+
+    public static string RtcBaseText => RtcBase.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>The console for the kernel, and the RTC start for /init (a dotted name, so the kernel does not pass
+    /// it on to init's environment). No mitigation, initcall or other tuning knobs.</summary>
+    public static string CommandLine(DateTime rtcBase) =>
+        "console=ttyS0 khoemu.rtc=" + rtcBase.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
+
+    /// <summary>Boots on KhoEmu with the console written to <paramref name="consoleLog"/> as it comes (tail it to
+    /// watch a slow boot).</summary>
+    public static GuestConsole RunKhoEmu(string kernel, string initrd, string consoleLog)
+    {
+        string ReadConsole() => File.ReadAllText(consoleLog, Encoding.ASCII);
+        using var serial = new FileStream(consoleLog, FileMode.Create, FileAccess.Write, FileShare.Read, 1);
+        var config = new MachineConfig
+        {
+            Kernel = File.ReadAllBytes(kernel),
+            KernelName = kernel,
+            Initrd = File.ReadAllBytes(initrd),
+            MemorySize = MemorySize,
+            CommandLine = CommandLine(RtcBase),
+            SerialOutput = serial,
+        };
+        // Without an RTC start setting the boot still runs (everything else is worth seeing); the problem is a failure.
+        string? rtcProblem = TrySetRtcBase(config, RtcBase);
+        MachineExit exit;
+        ulong instructions;
+        try
+        {
+            using var machine = new PcMachine(config);
+            exit = machine.Run(InstructionLimit);
+            instructions = machine.Cpu.InstructionCount;
+        }
+        catch (Exception e) when (e is BootException or ArgumentException)
+        {
+            serial.Flush();
+            return new GuestConsole("KhoEmu", ReadConsole(), 2, $"cannot boot {Path.GetFileName(kernel)}: {e.Message}")
+            { ConfigProblem = rtcProblem };
+        }
+        string ending = $"{exit.Kind}{(exit.Diagnostic is null ? "" : ": " + exit.Diagnostic)} after {instructions:N0} instructions"
+            + (exit.Kind == ExitKind.InstructionLimit ? $" (the limit: the boot hung or is far slower than expected)" : "");
+        serial.Flush();
+        return new GuestConsole("KhoEmu", ReadConsole(), exit.ExitCode, ending)
+        { Exit = exit, ConfigProblem = rtcProblem };
+    }
+
+    public static GuestConsole RunQemu(string kernel, string initrd, string workingDirectory, bool withIommu = true, DateTime? announcedRtc = null)
+    {
+        // KhoEmu's q35 always has its VT-d unit at 0xFED90000, so QEMU gets intel-iommu to be the same board.
+        var args = new List<string> { "-machine", "q35", "-m", "1G", "-nographic", "-no-reboot" };
+        if (withIommu) args.AddRange(["-device", "intel-iommu"]);
+        args.AddRange(["-kernel", kernel, "-initrd", initrd, "-rtc", "base=" + RtcBaseText, "-append", CommandLine(announcedRtc ?? RtcBase)]);
+        var r = HostTool.Run("qemu-system-x86_64", args, workingDirectory, TimeSpan.FromMinutes(3));
+        return new GuestConsole("QEMU", r.Text + r.Stderr, r.ExitCode, $"qemu-system-x86_64 {string.Join(' ', args)}");
+    }
+
+    /// <summary>
+    /// Sets the machine's RTC start time. The setting belongs to the CMOS RTC's configuration; it is looked up by
+    /// name (a settable <see cref="MachineConfig"/> property whose name contains "Rtc", of type DateTime,
+    /// DateTimeOffset or Unix seconds) so this test builds before and after the RTC lands.
+    /// </summary>
+    private static string? TrySetRtcBase(MachineConfig config, DateTime when)
+    {
+        var candidates = typeof(MachineConfig).GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .Where(p => p.CanWrite && p.Name.Contains("Rtc", StringComparison.OrdinalIgnoreCase)).ToList();
+        foreach (var p in candidates)
+        {
+            var t = Nullable.GetUnderlyingType(p.PropertyType) ?? p.PropertyType;
+            object? value = t == typeof(DateTime) ? when
+                : t == typeof(DateTimeOffset) ? new DateTimeOffset(when)
+                : t == typeof(long) ? new DateTimeOffset(when).ToUnixTimeSeconds()
+                : t == typeof(ulong) ? (ulong)new DateTimeOffset(when).ToUnixTimeSeconds()
+                : null;
+            if (value is null) continue;
+            p.SetValue(config, value);
+            return null;
+        }
+        return "MachineConfig has no RTC start setting (a settable DateTime, DateTimeOffset or Unix-seconds property "
+            + "named *Rtc*), so KhoEmu cannot be given QEMU's -rtc base=" + RtcBaseText;
+    }
+}
