@@ -18,8 +18,17 @@ internal static class LinuxMachines
     public const ulong MemorySize = 1UL << 30;
 
     /// <summary>Enough for the boot (about 2.3 G instructions before the board was complete) with room to spare;
-    /// a hang ends here instead of running forever.</summary>
+    /// a busy hang (a panic's delay loop, a spinning driver) ends here instead of running forever.</summary>
     public const ulong InstructionLimit = 5_000_000_000;
+
+    /// <summary>Virtual time (1 instruction = 1 ns, plus the time HLT skips) after which an idle hang ends: a kernel
+    /// that stopped in its idle loop runs few instructions per second of guest time and would take hours to reach
+    /// <see cref="InstructionLimit"/>. /init accepts a date up to 300 s after the RTC start, so no passing boot is
+    /// cut short.</summary>
+    public const ulong VirtualTimeLimitNs = 300_000_000_000;
+
+    /// <summary>The run goes in slices so the virtual-time limit is checked between them.</summary>
+    private const ulong Slice = 100_000_000;
 
     public static string RtcBaseText => RtcBase.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 
@@ -46,12 +55,23 @@ internal static class LinuxMachines
         // Without an RTC start setting the boot still runs (everything else is worth seeing); the problem is a failure.
         string? rtcProblem = TrySetRtcBase(config, RtcBase);
         MachineExit exit;
-        ulong instructions;
+        ulong instructions, virtualNs;
+        double seconds;
+        string? limit = null;
         try
         {
             using var machine = new PcMachine(config);
-            exit = machine.Run(InstructionLimit);
+            var wall = System.Diagnostics.Stopwatch.StartNew();
+            while (true)
+            {
+                exit = machine.Run(Math.Min(Slice, InstructionLimit - machine.Cpu.InstructionCount));
+                if (exit.Kind != ExitKind.InstructionLimit) break;
+                if (machine.Cpu.InstructionCount >= InstructionLimit) { limit = $"the {InstructionLimit:N0}-instruction limit"; break; }
+                if (machine.Clock.Now >= VirtualTimeLimitNs) { limit = $"the {VirtualTimeLimitNs / 1_000_000_000} s virtual-time limit"; break; }
+            }
             instructions = machine.Cpu.InstructionCount;
+            virtualNs = machine.Clock.Now;
+            seconds = wall.Elapsed.TotalSeconds;
         }
         catch (Exception e) when (e is BootException or ArgumentException)
         {
@@ -59,8 +79,9 @@ internal static class LinuxMachines
             return new GuestConsole("KhoEmu", ReadConsole(), 2, $"cannot boot {Path.GetFileName(kernel)}: {e.Message}")
             { ConfigProblem = rtcProblem };
         }
-        string ending = $"{exit.Kind}{(exit.Diagnostic is null ? "" : ": " + exit.Diagnostic)} after {instructions:N0} instructions"
-            + (exit.Kind == ExitKind.InstructionLimit ? $" (the limit: the boot hung or is far slower than expected)" : "");
+        string ending = (limit is null ? $"{exit.Kind}{(exit.Diagnostic is null ? "" : ": " + exit.Diagnostic)}"
+                : $"stopped at {limit} (the guest hung, or is far slower than expected)")
+            + $" after {instructions:N0} instructions, {virtualNs / 1e9:F2} s of virtual time, {seconds:F1} s wall ({instructions / 1e6 / Math.Max(seconds, 1e-3):F1} MIPS)";
         serial.Flush();
         return new GuestConsole("KhoEmu", ReadConsole(), exit.ExitCode, ending)
         { Exit = exit, ConfigProblem = rtcProblem };
