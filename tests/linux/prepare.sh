@@ -72,7 +72,8 @@ fetch() { # fetch PACKAGE VERSION -> path of the .deb
         say "downloading $pkg $ver"
         local log
         if ! log=$(cd "$root/debs" && apt-get download -q -o APT::Sandbox::User=root "$pkg=$ver" 2>&1); then
-            die "cannot download $pkg $ver: $(echo "$log" | grep -E '^(E|Err):' | head -n 1)"
+            # apt's "E: Failed to fetch URL  reason" line says what went wrong; the last line if there is none.
+            die "cannot download $pkg $ver: $( (grep -m 1 '^E:' <<<"$log" || tail -n 1 <<<"$log") | tr -s ' ')"
         fi
         file=$(ls "$root/debs/${pkg}_${ver/:/%3a}_"*.deb 2>/dev/null | head -n 1 || true)
         [[ -n $file ]] || die "apt-get download $pkg=$ver left no .deb in $root/debs"
