@@ -38,8 +38,9 @@ for i in $(seq 1 "$reps"); do
     rc=$?
     set -e
     total=$(since "$t0")
-    stats=$(grep -E '^khoemu: [0-9]+ instructions' "$work/k.err" || echo "khoemu: no --stats line")
-    printf 'khoemu run %d: %s; process %s s; exit %d; checks: %s\n' "$i" "${stats#khoemu: }" "$total" "$rc" "$(passed "$work/k.out")"
+    # The --stats line ends in the exit code; without one, say how the process ended.
+    stats=$(grep -E '^khoemu: [0-9]+ instructions' "$work/k.err" || echo "khoemu: no --stats line, exit $rc: $(tail -n 1 "$work/k.err")")
+    printf 'khoemu run %d: %s; process %s s; checks: %s\n' "$i" "${stats#khoemu: }" "$total" "$(passed "$work/k.out")"
     t0=$(now)
     set +e
     qemu-system-x86_64 "${q_args[@]}" >"$work/q.out" 2>&1 </dev/null
