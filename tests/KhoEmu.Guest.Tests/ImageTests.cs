@@ -79,7 +79,7 @@ public sealed class ImageTests
     [Test]
     public void IlcDemandsOnlyWhatTheStubsProvide()
     {
-        string obj = Path.Combine(RepoRoot(), "artifacts", "obj", "KhoEmu.Init", Configuration(), "khoemu-init.o");
+        string obj = Path.Combine(RepoPaths.Root(), "artifacts", "obj", "KhoEmu.Init", Configuration(), "khoemu-init.o");
         Assume.That(File.Exists(obj), $"ilc object not found at {obj}");
         var demanded = ElfFile.Parse(File.ReadAllBytes(obj)).Symbols()
             .Where(s => s.SectionIndex == 0 && s.Name.Length > 0).Select(s => s.Name).ToHashSet();
@@ -97,11 +97,4 @@ public sealed class ImageTests
 
     private static string Configuration() =>
         typeof(ImageTests).Assembly.Location.Contains("/release/", StringComparison.Ordinal) ? "release" : "debug";
-
-    private static string RepoRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "KhoEmu.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("repository root not found");
-    }
 }
