@@ -85,7 +85,7 @@ public sealed class ElfFile
             if (phentsize < need) throw new ElfFormatException($"program header entry size {phentsize} is too small");
             for (int i = 0; i < phnum; i++)
             {
-                ulong o = phoff + (ulong)(i * phentsize);
+                ulong o = Offset(phoff, i, phentsize, $"program header {i}");
                 r.Check(o, (ulong)need, $"program header {i}");
                 var s = is64
                     ? new ElfSegment(r.U32(o), r.U32(o + 4), r.U64(o + 8), r.U64(o + 16), r.U64(o + 24), r.U64(o + 32), r.U64(o + 40), r.U64(o + 48))
@@ -104,7 +104,7 @@ public sealed class ElfFile
             if (shentsize < need) throw new ElfFormatException($"section header entry size {shentsize} is too small");
             for (int i = 0; i < shnum; i++)
             {
-                ulong o = shoff + (ulong)(i * shentsize);
+                ulong o = Offset(shoff, i, shentsize, $"section header {i}");
                 r.Check(o, (ulong)need, $"section header {i}");
                 var s = is64
                     ? new ElfSection("", r.U32(o + 4), r.U64(o + 8), r.U64(o + 16), r.U64(o + 24), r.U64(o + 32), r.U32(o + 40), r.U32(o + 44), r.U64(o + 56))
@@ -179,6 +179,14 @@ public sealed class ElfFile
     }
 
     private static ulong Align4(ulong v) => (v + 3) & ~3UL;
+
+    /// <summary>Table entry <paramref name="i"/>'s offset; a table start near 2^64 must not wrap round to the file's start.</summary>
+    private static ulong Offset(ulong table, int i, int entrySize, string what)
+    {
+        ulong rel = (ulong)i * (ulong)entrySize;
+        if (table > ulong.MaxValue - rel) throw new ElfFormatException($"{what} offset overflows");
+        return table + rel;
+    }
 
     private readonly struct Reader(byte[] d)
     {

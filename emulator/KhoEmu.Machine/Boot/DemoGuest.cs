@@ -15,18 +15,16 @@ public static class DemoGuest
     public const ulong Entry32 = 0x10_0000, Entry64 = 0x10_1000;
     private const uint Pml4 = 0x20_0000;
 
-    public static void Load(PcMachine m)
-    {
-        m.Memory.Write(Entry32, Assemble(Build32(), Entry32));
-        m.Memory.Write(Entry64, Assemble(Build64(), Entry64));
-        DirectBoot.Load(m, PvhShim(), "");
-    }
+    public static void Load(PcMachine m) =>
+        DirectBoot.Load(m, Image(Assemble(Build32(), Entry32), Assemble(Build64(), Entry64)), "");
 
-    /// <summary>The smallest PVH ELF: one note pointing at <see cref="Entry32"/>, no loadable segments.</summary>
-    private static byte[] PvhShim()
+    /// <summary>A PVH ELF: one note pointing at <see cref="Entry32"/>, the 32-bit and the 64-bit code as PT_LOAD segments.</summary>
+    private static byte[] Image(byte[] code32, byte[] code64)
     {
-        var w = new Elf.ElfWriter(Elf.ElfWriter.FileKind.Executable);
+        var w = new Elf.ElfWriter(Elf.ElfWriter.FileKind.Executable) { Entry = Entry32 };
         w.AddNote("Xen", DirectBoot.PvhNoteType, BitConverter.GetBytes(Entry32));
+        w.AddSegment(Entry32, Entry32, code32, (ulong)code32.Length, 5);
+        w.AddSegment(Entry64, Entry64, code64, (ulong)code64.Length, 5);
         return w.Build();
     }
 

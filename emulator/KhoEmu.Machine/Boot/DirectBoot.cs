@@ -37,9 +37,11 @@ public static class DirectBoot
         if (ElfFile.LooksLikeElf(image))
         {
             ElfFile elf;
-            try { elf = ElfFile.Parse(image); }
+            IReadOnlyList<ElfNote> notes;
+            try { elf = ElfFile.Parse(image); notes = elf.Notes(); }
             catch (ElfFormatException e) { throw new BootException($"kernel ELF is malformed: {e.Message}"); }
-            var pvh = elf.Notes().FirstOrDefault(n => n.Name == "Xen" && n.Type == PvhNoteType);
+            CheckLoadable(elf, "kernel");
+            var pvh = notes.FirstOrDefault(n => n.Name == "Xen" && n.Type == PvhNoteType);
             if (pvh is not null)
             {
                 ulong entry = pvh.Descriptor.Length >= 8 ? BinaryPrimitives.ReadUInt64LittleEndian(pvh.Descriptor)
@@ -53,18 +55,48 @@ public static class DirectBoot
         throw new BootException("kernel has neither a multiboot header, a bzImage setup header (HdrS) nor a PVH ELF note (Xen, type 18)");
     }
 
+    /// <summary>
+    /// Refuses ELF files QEMU's load_elf refuses: a machine other than x86-64 or i386 ("wrong ELF machine"), and
+    /// files with nothing to load (no program headers or no PT_LOAD segment).
+    /// </summary>
+    internal static void CheckLoadable(ElfFile elf, string what)
+    {
+        if (elf.Machine is not (ElfFile.MachineX86_64 or ElfFile.MachineX86))
+            throw new BootException($"{what} ELF is for machine {elf.Machine}, not x86-64 (62) or i386 (3): wrong ELF machine");
+        if (elf.Segments.Count == 0) throw new BootException($"{what} ELF has no program headers (e_phnum = 0)");
+        if (!elf.Segments.Any(s => s.Type == ElfSegment.Load && s.MemorySize > 0))
+            throw new BootException($"{what} ELF has no loadable (PT_LOAD) segment");
+    }
+
     /// <summary>Loads the ELF's PT_LOAD segments at their physical addresses; returns the ranges they occupy.</summary>
     internal static List<(ulong Start, ulong End)> LoadSegments(PcMachine m, ElfFile elf)
     {
         var loaded = new List<(ulong, ulong)>();
         foreach (var s in elf.Segments.Where(s => s.Type == ElfSegment.Load && s.MemorySize > 0))
         {
-            if (!m.Memory.Write(s.PhysicalAddress, elf.SegmentData(s))
-                || !m.Memory.Write(s.PhysicalAddress + s.FileSize, new byte[s.MemorySize - s.FileSize]))
+            // Checked before anything is written or allocated: sizes near 2^64 must neither wrap nor allocate.
+            if (s.PhysicalAddress > ulong.MaxValue - s.MemorySize || !FitsInRam(m, s.PhysicalAddress, s.MemorySize)
+                || !m.Memory.Write(s.PhysicalAddress, elf.SegmentData(s))
+                || !Zero(m, s.PhysicalAddress + s.FileSize, s.MemorySize - s.FileSize))
                 throw new BootException($"segment at physical 0x{s.PhysicalAddress:x} (+0x{s.MemorySize:x}) does not fit in guest RAM");
             loaded.Add((s.PhysicalAddress, s.PhysicalAddress + s.MemorySize));
         }
         return loaded;
+    }
+
+    /// <summary>Whether [address, address + length) lies within the guest's RAM size (no wrap).</summary>
+    internal static bool FitsInRam(PcMachine m, ulong address, ulong length) =>
+        address <= ulong.MaxValue - length
+        && (address + length <= m.Memory.LowRamSize
+            || address >= 1UL << 32 && address + length - (1UL << 32) <= m.Memory.HighRamSize);
+
+    /// <summary>Zeroes guest RAM in bounded chunks (a bss can be far larger than any one host array should be).</summary>
+    internal static bool Zero(PcMachine m, ulong address, ulong length)
+    {
+        var chunk = new byte[(int)Math.Min(length, 1 << 20)];
+        for (ulong done = 0; done < length; done += (ulong)chunk.Length)
+            if (!m.Memory.Write(address + done, chunk.AsSpan(0, (int)Math.Min((ulong)chunk.Length, length - done)))) return false;
+        return true;
     }
 
     /// <summary>32-bit flat protected mode with paging off, as both PVH and multiboot specify.</summary>

@@ -40,17 +40,19 @@ public static class MultibootBoot
             long fileOff = hdr - (long)(headerAddr - loadAddr);
             long length = loadEnd == 0 ? image.Length - fileOff : loadEnd - (long)loadAddr;
             if (fileOff < 0 || length < 0 || fileOff + length > image.Length) throw new BootException("multiboot load range lies outside the image");
-            if (!m.Memory.Write(loadAddr, image.AsSpan((int)fileOff, (int)length)))
-                throw new BootException($"multiboot image at 0x{loadAddr:x} does not fit in guest RAM");
-            if (bssEnd > loadAddr + length && !m.Memory.Write(loadAddr + (ulong)length, new byte[bssEnd - loadAddr - length]))
-                throw new BootException("multiboot bss does not fit in guest RAM");
-            kernel.Add((loadAddr, Math.Max(loadAddr + (ulong)length, bssEnd)));
+            if (!DirectBoot.FitsInRam(m, loadAddr, (ulong)length) || !m.Memory.Write(loadAddr, image.AsSpan((int)fileOff, (int)length)))
+                throw new BootException($"multiboot image at 0x{loadAddr:x} (+0x{length:x}) does not fit in guest RAM");
+            ulong loadedEnd = loadAddr + (ulong)length;
+            if (bssEnd > loadedEnd && (!DirectBoot.FitsInRam(m, loadedEnd, bssEnd - loadedEnd) || !DirectBoot.Zero(m, loadedEnd, bssEnd - loadedEnd)))
+                throw new BootException($"multiboot bss up to 0x{bssEnd:x} does not fit in guest RAM");
+            kernel.Add((loadAddr, Math.Max(loadedEnd, bssEnd)));
         }
         else
         {
             ElfFile elf;
             try { elf = ElfFile.Parse(image); }
             catch (ElfFormatException e) { throw new BootException($"multiboot kernel ELF is malformed: {e.Message}"); }
+            DirectBoot.CheckLoadable(elf, "multiboot kernel");
             kernel = DirectBoot.LoadSegments(m, elf);
             entry = elf.Entry;
         }
