@@ -18,6 +18,6 @@ public static class FwCfgSpec
         }
         if (string.IsNullOrEmpty(name) || (file is null) == (text is null))
             throw new FormatException($"fw_cfg argument '{spec}': name= and exactly one of file= or string= are required");
-        return (name, text is not null ? System.Text.Encoding.UTF8.GetBytes(text) : File.ReadAllBytes(file!));
+        return (name, text is not null ? System.Text.Encoding.UTF8.GetBytes(text) : KhoEmu.Machine.QemuOptions.ReadFile("-fw_cfg", file!));
     }
 }

@@ -16,7 +16,38 @@ public static class Program
         root.Subcommands.Add(BuildRun());
         root.Subcommands.Add(BuildTest());
         root.Subcommands.Add(BuildScenarios());
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            Console.Error.WriteLine($"khoemu: {Readable(parsed.Errors[0].Message)}");
+            return 2;
+        }
+        try { return parsed.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false }); }
+        catch (IOException e)
+        {
+            // stdout or stderr unwritable (a full disk, /dev/full, a closed pipe): one line if stderr still takes it.
+            try { Console.Error.WriteLine($"khoemu: cannot write output: {e.Message}"); } catch (IOException) { }
+            return 2;
+        }
+    }
+
+    /// <summary>System.CommandLine's parse errors without .NET type names, and a word on QEMU flags not implemented.</summary>
+    internal static string Readable(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, "^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'\\.?$");
+        if (m.Success)
+        {
+            string type = m.Groups[3].Value;
+            string what = type.Contains("UInt64") ? "a non-negative whole number" : type.Contains("FileInfo") ? "a file name"
+                : type.Contains("Int") ? "a whole number" : "a valid value";
+            return $"option {m.Groups[2].Value}: '{m.Groups[1].Value}' is not {what}";
+        }
+        var u = System.Text.RegularExpressions.Regex.Match(message, "^Unrecognized command or argument '(.*)'\\.?$");
+        if (u.Success)
+            return u.Groups[1].Value is "-s" or "-S" or "-gdb"
+                ? $"option {u.Groups[1].Value}: the gdb stub is not implemented"
+                : $"unknown option or argument '{u.Groups[1].Value}' (see khoemu run --help)";
+        return message;
     }
 
     private static Command BuildRun()
@@ -198,6 +229,26 @@ public static class Program
         return table.Count > 0 ? table : null;
     }
 
+    /// <summary>
+    /// RAM the default machine needs: the built-in kernel's highest PT_LOAD end, rounded up to a MiB, and no less than
+    /// the 8 MiB the firmware's own code, stack and tables take (below that it faults before it can say anything).
+    /// </summary>
+    private static ulong BuiltInMinimumRam(byte[] kernel)
+    {
+        ulong end = ElfFile.Parse(kernel).Segments.Where(s => s.Type == ElfSegment.Load).Select(s => s.PhysicalAddress + s.MemorySize).DefaultIfEmpty(0UL).Max();
+        return Math.Max(8UL << 20, (end + 0xFFFFF) & ~0xFFFFFUL);
+    }
+
+    private static StreamWriter OpenTrace(FileInfo f)
+    {
+        if (Directory.Exists(f.FullName)) throw new FormatException($"--trace {f}: is a directory");
+        try { return new StreamWriter(f.FullName); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new FormatException($"--trace {f}: cannot create: {e.Message}");
+        }
+    }
+
     private sealed record RunOptions(FileInfo? Kernel, FileInfo? Firmware, bool Demo, string Append, string Memory, string[] FwCfg,
         bool Stats, FileInfo? Trace, FileInfo[] Symbols, ulong? MaxInstructions, bool NoInput, bool NoReboot, string? Rtc)
     {
@@ -223,18 +274,23 @@ public static class Program
             config.MemorySize = SizeParser.Parse(o.Memory);
             if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, () => DateTime.UtcNow);
             foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
+            if (o.Demo && (o.Kernel is not null || o.Firmware is not null || o.Initrd is not null))
+                throw new FormatException("--demo boots the built-in demo guest; it cannot be combined with --kernel, --firmware or --initrd");
             if (o.Kernel is not null)
             {
-                config.Kernel = File.ReadAllBytes(o.Kernel.FullName);
+                config.Kernel = QemuOptions.ReadFile("--kernel", o.Kernel.FullName);
                 config.KernelName = o.Kernel.ToString();
             }
             if (o.Initrd is not null) (config.Initrd, config.InitrdName) = (QemuOptions.ReadFile("-initrd", o.Initrd.FullName), o.Initrd.ToString());
-            if (o.Firmware is not null) config.Firmware = File.ReadAllBytes(o.Firmware.FullName);
+            if (o.Firmware is not null) config.Firmware = QemuOptions.ReadFile("--firmware", o.Firmware.FullName);
             if (o.Kernel is null && o.Firmware is null && !o.Demo)
             {
                 // The default machine: the project's firmware, kernel and init.
                 config.Firmware = GuestImages.Firmware;
                 config.Kernel = GuestImages.Kernel;
+                ulong need = BuiltInMinimumRam(GuestImages.Kernel);
+                if (config.MemorySize < need)
+                    throw new FormatException($"-m {o.Memory}: the built-in firmware and kernel need at least {need >> 20} MiB of RAM");
                 if (!config.FwCfgFiles.Any(f => f.Name == "opt/khoemu/init")) config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
                 symbolImages.Add(GuestImages.Init);
                 symbolImages.Add(GuestImages.FirmwareElf);
@@ -247,7 +303,14 @@ public static class Program
             return 2;
         }
 
-        using var traceWriter = o.Trace is null ? null : new StreamWriter(o.Trace.FullName);
+        StreamWriter? traceFile;
+        try { traceFile = o.Trace is null ? null : OpenTrace(o.Trace); }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"khoemu: {e.Message}");
+            return 2;
+        }
+        using var traceWriter = traceFile;
         var tracer = traceWriter is null ? null : new Tracer(traceWriter, LoadSymbols(symbolImages, o.Symbols));
         ulong budget = o.MaxInstructions ?? ulong.MaxValue, executed = 0;
         var sw = Stopwatch.StartNew();

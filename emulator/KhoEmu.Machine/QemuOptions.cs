@@ -14,9 +14,11 @@ public static class QemuOptions
     /// <summary>Checks a <c>-machine</c> value (<c>q35</c> or <c>type=q35</c>, with any further properties).</summary>
     public static void CheckMachine(string spec)
     {
-        var (driver, _) = Split(spec, "type");
+        var (driver, props) = Split(spec, "type");
         bool q35 = driver is "q35" or "pc-q35" || driver.StartsWith("pc-q35-", StringComparison.Ordinal);
         if (!q35) throw new FormatException($"-machine {spec}: khoemu models a q35 PC only");
+        // Machine properties (accel=, kernel-irqchip=, smm=, ...) change the machine; none is modelled, so none is ignored.
+        if (props.Count > 0) throw new FormatException($"-machine {spec}: property '{props[0].Key}' is not implemented");
     }
 
     /// <summary>Checks a <c>-device</c> value against the built-in devices (and isa-debug-exit's fixed port).</summary>
@@ -25,7 +27,12 @@ public static class QemuOptions
         var (driver, props) = Split(spec, "driver");
         if (!BuiltInDevices.Contains(driver))
             throw new FormatException($"-device {spec}: '{driver}' is not modelled (built in: {string.Join(", ", BuiltInDevices)})");
-        if (driver != "isa-debug-exit") return;
+        if (driver != "isa-debug-exit")
+        {
+            // The built-in edu and intel-iommu have QEMU's defaults only; a property would ask for something else.
+            if (props.Count > 0) throw new FormatException($"-device {spec}: {driver} property '{props[0].Key}' is not implemented");
+            return;
+        }
         foreach (var (key, value) in props)
         {
             if (key is not ("iobase" or "iosize"))
@@ -115,7 +122,21 @@ public static class QemuOptions
     /// </summary>
     public static byte[] ReadFile(string option, string path)
     {
-        try { return File.ReadAllBytes(path); }
+        if (string.IsNullOrEmpty(path)) throw new FormatException($"{option}: empty file name");
+        if (Directory.Exists(path)) throw new FormatException($"{option} {path}: is a directory");
+        try
+        {
+            using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1, FileOptions.None);
+            // A regular file has a size; a device or pipe reports 0 (or cannot seek) yet may never end (/dev/zero).
+            long length = f.CanSeek ? f.Length : -1;
+            if (length > Array.MaxLength) throw new FormatException($"{option} {path}: too large ({length} bytes; at most {Array.MaxLength})");
+            if (length <= 0 && (!f.CanSeek || f.ReadByte() >= 0))
+                throw new FormatException($"{option} {path}: not a regular file (a device or pipe has no size to load)");
+            f.Position = 0;
+            var data = new byte[length];
+            f.ReadExactly(data);
+            return data;
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             throw new FormatException($"{option} {path}: could not load: {e.Message}");

@@ -15,8 +15,15 @@ public static class DemoGuest
     public const ulong Entry32 = 0x10_0000, Entry64 = 0x10_1000;
     private const uint Pml4 = 0x20_0000;
 
-    public static void Load(PcMachine m) =>
+    public static void Load(PcMachine m)
+    {
+        // Its page tables start at 2 MiB (Pml4) and the fuzz tests' IDT sits at 3 MiB.
+        if (m.Memory.LowRamSize < MinimumRam)
+            throw new BootException($"the demo guest needs at least {MinimumRam >> 20} MiB of RAM, -m gives {m.Memory.LowRamSize >> 10} KiB");
         DirectBoot.Load(m, Image(Assemble(Build32(), Entry32), Assemble(Build64(), Entry64)), "");
+    }
+
+    public const ulong MinimumRam = 4UL << 20;
 
     /// <summary>A PVH ELF: one note pointing at <see cref="Entry32"/>, the 32-bit and the 64-bit code as PT_LOAD segments.</summary>
     private static byte[] Image(byte[] code32, byte[] code64)
