@@ -18,7 +18,10 @@ public static class QemuOptions
         bool q35 = driver is "q35" or "pc-q35" || driver.StartsWith("pc-q35-", StringComparison.Ordinal);
         if (!q35) throw new FormatException($"-machine {spec}: khoemu models a q35 PC only");
         // Machine properties (accel=, kernel-irqchip=, smm=, ...) change the machine; none is modelled, so none is ignored.
-        if (props.Count > 0) throw new FormatException($"-machine {spec}: property '{props[0].Key}' is not implemented");
+        // accel=tcg says what khoemu is (an emulator); every other value or property would be ignored, so it is refused.
+        foreach (var (key, value) in props)
+            if (!(key == "accel" && value == "tcg"))
+                throw new FormatException($"-machine {spec}: property {key}={value} is not implemented (accepted: accel=tcg)");
     }
 
     /// <summary>Checks a <c>-device</c> value against the built-in devices (and isa-debug-exit's fixed port).</summary>
@@ -30,7 +33,10 @@ public static class QemuOptions
         if (driver != "isa-debug-exit")
         {
             // The built-in edu and intel-iommu have QEMU's defaults only; a property would ask for something else.
-            if (props.Count > 0) throw new FormatException($"-device {spec}: {driver} property '{props[0].Key}' is not implemented");
+            // caching-mode=off is QEMU's default and what the modelled VT-d reports (CAP.CM = 0).
+            foreach (var (key, value) in props)
+                if (!(driver == "intel-iommu" && key == "caching-mode" && value == "off"))
+                    throw new FormatException($"-device {spec}: {driver} property {key}={value} is not implemented");
             return;
         }
         foreach (var (key, value) in props)

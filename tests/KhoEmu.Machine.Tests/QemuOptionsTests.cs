@@ -29,6 +29,44 @@ public sealed class QemuOptionsTests
     public void OtherDevicesAreRefused(string spec, string why) =>
         Assert.That(() => QemuOptions.CheckDevice(spec), Throws.TypeOf<FormatException>().With.Message.Contains(why));
 
+    [TestCase("q35,accel=kvm", "accel=kvm is not implemented")]
+    [TestCase("q35,kernel-irqchip=split", "kernel-irqchip=split is not implemented")]
+    public void MachinePropertiesNotModelledAreRefused(string spec, string why) =>
+        Assert.That(() => QemuOptions.CheckMachine(spec), Throws.TypeOf<FormatException>().With.Message.Contains(why));
+
+    [TestCase("edu,foo=1", "edu property foo=1 is not implemented")]
+    [TestCase("edu,dma_mask=32", "edu property dma_mask=32")]
+    [TestCase("intel-iommu,intremap=on", "intel-iommu property intremap=on")]
+    [TestCase("intel-iommu,caching-mode=on", "caching-mode=on")]
+    public void DevicePropertiesNotModelledAreRefused(string spec, string why) =>
+        Assert.That(() => QemuOptions.CheckDevice(spec), Throws.TypeOf<FormatException>().With.Message.Contains(why));
+
+    [TestCase("/dev/zero", "not a regular file")]
+    [TestCase("/tmp", "is a directory")]
+    [TestCase("", "empty file name")]
+    [TestCase("/nonexistent/khoemu-file", "could not load")]
+    public void UnloadableFilesAreRefusedWithAReason(string path, string why) =>
+        Assert.That(() => QemuOptions.ReadFile("-initrd", path), Throws.TypeOf<FormatException>().With.Message.Contains(why));
+
+    [Test]
+    public void RegularFilesLoadWhole()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"khoemu-readfile-{Environment.ProcessId}");
+        try
+        {
+            File.WriteAllBytes(path, [1, 2, 3]);
+            Assert.That(QemuOptions.ReadFile("-initrd", path), Is.EqualTo(new byte[] { 1, 2, 3 }));
+            File.WriteAllBytes(path, []);
+            Assert.That(QemuOptions.ReadFile("-initrd", path), Is.Empty, "an empty regular file is not a device");
+        }
+        finally { File.Delete(path); }
+    }
+
+    [Test]
+    public void DemoGuestNeedsItsRam() =>
+        Assert.That(() => new PcMachine(new MachineConfig { MemorySize = 2UL << 20 }),
+            Throws.TypeOf<KhoEmu.Machine.Boot.BootException>().With.Message.Contains("at least 4 MiB"));
+
     [Test]
     public void SerialAndDisplay()
     {
