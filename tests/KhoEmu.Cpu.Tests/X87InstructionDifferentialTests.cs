@@ -32,7 +32,7 @@ public sealed unsafe partial class X87InstructionDifferentialTests
     public void MatchesHostCpu(string name)
     {
         var form = FormByName[name];
-        var rnd = new Random(name.GetHashCode(StringComparison.Ordinal) ^ 0x87F);
+        var rnd = new Random(TestSeeds.For(name) ^ 0x87F);
         using var native = new X87NativeExecutor();
         using var rig = new TestRig();
         byte[] prologue = Assemble(a => a.fxrstor64(__[(long)ImageIn]));
