@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -8,7 +7,7 @@ namespace KhoEmu.Cpu.Tests;
 /// Runs one instruction on the host CPU: a stub (assembled with Iced) loads 16 GPRs (not RSP) and RFLAGS from a state
 /// block, executes the instruction, and stores them back. Memory operands address a host buffer through RBX.
 /// </summary>
-public sealed unsafe partial class NativeExecutor : IDisposable
+public sealed unsafe class NativeExecutor : IDisposable
 {
     public const int StateSlots = 18; // 16 GPRs, RFLAGS, scratch
     private const int PageSize = 4096;
@@ -17,16 +16,9 @@ public sealed unsafe partial class NativeExecutor : IDisposable
     private readonly int _maxInsn = 16;
     private readonly delegate* unmanaged<ulong*, void> _entry;
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
-
-    [LibraryImport("libc")]
-    private static partial int munmap(nint addr, nuint length);
-
     public NativeExecutor()
     {
-        _page = (byte*)mmap(0, PageSize, 7, 0x22, -1, 0);
-        if (_page == (byte*)-1) throw new InvalidOperationException("cannot map executable memory");
+        _page = ExecutableMemory.Map(PageSize);
         ulong basePtr = (ulong)_page;
         ulong savedRsp = basePtr + 0xF00, savedState = basePtr + 0xF08, scratch = basePtr + 0xF10;
         var pre = new Assembler(64);
@@ -76,5 +68,5 @@ public sealed unsafe partial class NativeExecutor : IDisposable
         fixed (ulong* s = state) _entry(s);
     }
 
-    public void Dispose() => munmap((nint)_page, PageSize);
+    public void Dispose() => ExecutableMemory.Unmap(_page, PageSize);
 }

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Iced.Intel;
 using static Iced.Intel.AssemblerRegisters;
 
@@ -10,7 +9,7 @@ namespace KhoEmu.Cpu.Tests;
 /// stores GPRs and RFLAGS back, FXSAVE64s the result image and restores the process's own state (so no x87 exception
 /// the instruction left pending can reach the runtime). Memory operands address a host buffer through RBX.
 /// </summary>
-public sealed unsafe partial class X87NativeExecutor : IDisposable
+public sealed unsafe class X87NativeExecutor : IDisposable
 {
     public const int StateSlots = 18; // 16 GPRs, RFLAGS, scratch
     private const int MapSize = 0x2000, SavedRsp = 0x800, SavedState = 0x808, HostImage = 0x1000, InImage = 0x1200, OutImage = 0x1400;
@@ -19,16 +18,9 @@ public sealed unsafe partial class X87NativeExecutor : IDisposable
     private readonly int _insnOffset;
     private readonly delegate* unmanaged<ulong*, void> _entry;
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
-
-    [LibraryImport("libc")]
-    private static partial int munmap(nint addr, nuint length);
-
     public X87NativeExecutor()
     {
-        _page = (byte*)mmap(0, MapSize, 7, 0x22, -1, 0);
-        if (_page == (byte*)-1) throw new InvalidOperationException("cannot map executable memory");
+        _page = ExecutableMemory.Map(MapSize);
         ulong b = (ulong)_page;
         AssemblerRegister64[] regs = [rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15];
         var pre = new Assembler(64);
@@ -86,5 +78,5 @@ public sealed unsafe partial class X87NativeExecutor : IDisposable
         new ReadOnlySpan<byte>(_page + OutImage, 512).CopyTo(output);
     }
 
-    public void Dispose() => munmap((nint)_page, MapSize);
+    public void Dispose() => ExecutableMemory.Unmap(_page, MapSize);
 }

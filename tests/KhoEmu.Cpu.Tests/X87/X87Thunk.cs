@@ -8,22 +8,15 @@ namespace KhoEmu.Cpu.Tests.X87;
 /// A native x87 stub assembled with Iced: FNINIT, FLDCW from the block, the operation's body, FNINIT again (so no
 /// unmasked exception stays pending in the test process), RET. RDI points at an <see cref="X87Block"/>.
 /// </summary>
-public sealed unsafe partial class X87Thunk : IDisposable
+public sealed unsafe class X87Thunk : IDisposable
 {
     private const int PageSize = 4096;
     private readonly byte* _page;
     private readonly delegate* unmanaged<X87Block*, void> _entry;
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint mmap(nint addr, nuint length, int prot, int flags, int fd, nint offset);
-
-    [LibraryImport("libc")]
-    private static partial int munmap(nint addr, nuint length);
-
     public X87Thunk(Action<Assembler> body)
     {
-        _page = (byte*)mmap(0, PageSize, 7, 0x22, -1, 0);
-        if (_page == (byte*)-1) throw new InvalidOperationException("cannot map executable memory");
+        _page = ExecutableMemory.Map(PageSize);
         var a = new Assembler(64);
         a.fninit();
         a.fldcw(__word_ptr[rdi + X87Block.CwOffset]);
@@ -40,7 +33,7 @@ public sealed unsafe partial class X87Thunk : IDisposable
 
     public void Run(X87Block* block) => _entry(block);
 
-    public void Dispose() => munmap((nint)_page, PageSize);
+    public void Dispose() => ExecutableMemory.Unmap(_page, PageSize);
 
     // Operand addresses inside the block, for the op bodies.
     public static AssemblerMemoryOperand A(int size) => Mem(size, X87Block.AOffset);
