@@ -71,7 +71,7 @@ public static class Program
         var noInput = new Option<bool>("--no-input") { Description = "Do not connect stdin to the serial port (keeps the run fully deterministic)." };
         var machineOpt = new Option<string?>("-machine", "-M") { Description = "QEMU compatibility: must name q35 (the only machine)." };
         var device = new Option<string[]>("-device")
-        { Description = "QEMU compatibility: intel-iommu, edu and isa-debug-exit (iobase=0xf4,iosize=0x04) are built in and accepted; any other device is an error.", AllowMultipleArgumentsPerToken = false };
+        { Description = "QEMU compatibility: intel-iommu (properties intremap=on|off|auto, caching-mode=off, eim=off), edu and isa-debug-exit (iobase=0xf4,iosize=0x04) are built in and accepted; any other device is an error.", AllowMultipleArgumentsPerToken = false };
         var serial = new Option<string?>("-serial") { Description = "QEMU compatibility: stdio (the console is always stdio)." };
         var display = new Option<string?>("-display") { Description = "QEMU compatibility: none (there is no display)." };
         var nographic = new Option<bool>("-nographic") { Description = "QEMU compatibility: accepted (there is no display)." };
@@ -123,6 +123,7 @@ public static class Program
             Initrd = p.GetValue(initrd),
             Cpu = p.GetValue(cpu) is { } c ? QemuOptions.ParseCpu(c) : null,
             RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
+            Iommu = QemuOptions.ParseIommu(p.GetValue(device) ?? []),
         });
         return run;
     }
@@ -255,6 +256,7 @@ public static class Program
         public FileInfo? Initrd { get; init; }
         public KhoEmu.Cpu.CpuModel? Cpu { get; init; }
         public ulong RngSeed { get; init; }
+        public KhoEmu.Devices.Iommu.IntelIommuOptions Iommu { get; init; } = new();
     }
 
     private static int Run(RunOptions o)
@@ -267,6 +269,7 @@ public static class Program
             NoReboot = o.NoReboot,
             CpuModel = o.Cpu,
             RngSeed = o.RngSeed,
+            Iommu = o.Iommu,
         };
         var symbolImages = new List<byte[]>();
         try

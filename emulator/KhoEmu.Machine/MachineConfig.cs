@@ -36,4 +36,7 @@ public sealed class MachineConfig
     /// <summary>QEMU's -no-reboot: a guest reset ends the run instead of rebooting. <see cref="PcMachine.Run"/> returns
     /// <see cref="ExitKind.Reset"/> either way; the caller reboots (builds a fresh machine) when this is false.</summary>
     public bool NoReboot { get; set; }
+    /// <summary>The intel-iommu properties (QEMU's <c>-device intel-iommu,intremap=on</c>); the defaults advertise
+    /// queued invalidation without interrupt remapping.</summary>
+    public KhoEmu.Devices.Iommu.IntelIommuOptions Iommu { get; set; } = new();
 }

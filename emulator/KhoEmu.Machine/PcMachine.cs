@@ -40,7 +40,8 @@ public sealed class PcMachine : IDisposable
         Devices.Note(Q35Layout.PicMaster, Pic);
         Devices.Note(Q35Layout.PicSlave, Pic);
         Apic = Devices.Add(Q35Layout.LocalApic, new LocalApic(Clock));
-        IoApic = Devices.Add(Q35Layout.IoApic, new IoApic(Apic.Accept));
+        // The I/O APIC's messages are interrupt requests from its DMAR source id, like a PCI device's MSI.
+        IoApic = Devices.Add(Q35Layout.IoApic, new IoApic((address, data) => DeliverMsi(SmallTables.IoApicSourceId, address, data)));
         Apic.EoiBroadcast = IoApic.EndOfInterrupt;
         Uart = Devices.Add(Q35Layout.Com1, new Uart16550(config.SerialOutput, IsaIrq(Q35Layout.Com1)));
         Devices.Add(Q35Layout.DebugExit, new DebugExit(OnDebugExit));
@@ -67,11 +68,12 @@ public sealed class PcMachine : IDisposable
         Pci = new PciBus(Memory.Mmio) { InterruptSink = IoApic.SetIrq };
         Devices.Add(Q35Layout.PciConfig, Pci);
         Devices.Add(Q35Layout.Ecam, Pci);
-        Iommu = Devices.Add(Q35Layout.Iommu, new IntelIommu(Memory));
+        Iommu = Devices.Add(Q35Layout.Iommu, new IntelIommu(Memory, config.Iommu));
+        Iommu.EventInterrupt = (address, data) => DeliverInterrupt(InterruptMessage.FromMsi(address, data));
         Devices.AddPci(Q35Layout.HostBridge, Pci, new PciHostBridge());
         Edu = Devices.AddPci(Q35Layout.Edu, Pci, new EduDevice(Clock));
         Edu.ConnectDma(Iommu.ForDevice(Edu.SourceId));
-        Edu.MsiSink = DeliverMsi;
+        Edu.MsiSink = (address, data) => DeliverMsi(Edu.SourceId, address, data);
         DmaEngine = Devices.AddPci(Q35Layout.DmaEngine, Pci, new DmaEngine(Clock));
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
@@ -101,7 +103,7 @@ public sealed class PcMachine : IDisposable
 
         // ACPI: a firmware runs etc/table-loader itself; for direct boot the machine runs it and the kernel finds the
         // RSDP by scanning the BIOS area or in the boot protocol (AcpiRsdpAddress).
-        Acpi = new AcpiTables();
+        Acpi = new AcpiTables(interruptRemapping: config.Iommu.InterruptRemapping);
         FwCfg.AddFile(AcpiTables.TablesFile, Acpi.Tables);
         FwCfg.AddFile(AcpiTables.RsdpFile, Acpi.Rsdp);
         FwCfg.AddFile(AcpiTables.LoaderFile, Acpi.Loader);
@@ -127,10 +129,25 @@ public sealed class PcMachine : IDisposable
     /// <summary>The ACPI tables, the RSDP and the table-loader script served in fw_cfg.</summary>
     public AcpiTables Acpi { get; }
 
-    /// <summary>MSI: a write to 0xFEExxxxx with the vector in the low data byte goes to the local APIC.</summary>
-    private void DeliverMsi(ulong address, uint data)
+    /// <summary>
+    /// An interrupt request (an MSI, or an I/O APIC message) from <paramref name="sourceId"/>: a DWORD write to
+    /// 0xFEExxxxx goes through the VT-d unit's interrupt remapping (which passes it unchanged while remapping is off)
+    /// and then to the local APIC; a blocked request is dropped (the unit recorded the fault). Writes elsewhere would be
+    /// memory writes, which no device here aims at.
+    /// </summary>
+    private void DeliverMsi(ushort sourceId, ulong address, uint data)
     {
-        if ((address & 0xFFF0_0000) == Q35Layout.LocalApicBase) Apic.Accept((int)(data & 0xFF));
+        if (!InterruptMessage.IsInterruptAddress(address)) return;
+        if (Iommu.RemapInterrupt(sourceId, address, data, out var message)) DeliverInterrupt(message);
+    }
+
+    /// <summary>
+    /// Hands an interrupt to the local APIC: fixed and lowest-priority messages with their vector and trigger mode (the
+    /// APIC drops vectors below 16). The one CPU is every destination; SMI, NMI, INIT and ExtINT messages are dropped.
+    /// </summary>
+    private void DeliverInterrupt(InterruptMessage message)
+    {
+        if (message.CarriesVector) Apic.Accept(message.Vector, message.Level);
     }
 
     /// <summary>Guest-physical address of the ACPI RSDP the machine installed for direct boot; 0 when none.</summary>

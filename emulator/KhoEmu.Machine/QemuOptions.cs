@@ -1,3 +1,5 @@
+using KhoEmu.Devices.Iommu;
+
 namespace KhoEmu.Machine;
 
 /// <summary>
@@ -30,13 +32,16 @@ public static class QemuOptions
         var (driver, props) = Split(spec, "driver");
         if (!BuiltInDevices.Contains(driver))
             throw new FormatException($"-device {spec}: '{driver}' is not modelled (built in: {string.Join(", ", BuiltInDevices)})");
+        if (driver == "intel-iommu")
+        {
+            IommuProperties(spec, props, new IntelIommuOptions());
+            return;
+        }
         if (driver != "isa-debug-exit")
         {
-            // The built-in edu and intel-iommu have QEMU's defaults only; a property would ask for something else.
-            // caching-mode=off is QEMU's default and what the modelled VT-d reports (CAP.CM = 0).
+            // The built-in edu has QEMU's defaults only; a property would ask for something else.
             foreach (var (key, value) in props)
-                if (!(driver == "intel-iommu" && key == "caching-mode" && value == "off"))
-                    throw new FormatException($"-device {spec}: {driver} property {key}={value} is not implemented");
+                throw new FormatException($"-device {spec}: {driver} property {key}={value} is not implemented");
             return;
         }
         foreach (var (key, value) in props)
@@ -48,6 +53,45 @@ public static class QemuOptions
             if ((key == "iobase" && n != port.Base) || (key == "iosize" && n != (ulong)port.Count))
                 throw new FormatException($"-device {spec}: isa-debug-exit is fixed at iobase=0xf4,iosize=0x04");
         }
+    }
+
+    /// <summary>
+    /// The intel-iommu options of the <c>-device</c> values (the last intel-iommu wins; others are ignored here, see
+    /// <see cref="CheckDevice"/>). Without one, or without properties, the defaults: queued invalidation, no interrupt
+    /// remapping.
+    /// </summary>
+    public static IntelIommuOptions ParseIommu(IEnumerable<string> devices)
+    {
+        var options = new IntelIommuOptions();
+        foreach (var spec in devices)
+        {
+            var (driver, props) = Split(spec, "driver");
+            if (driver == "intel-iommu") options = IommuProperties(spec, props, new IntelIommuOptions());
+        }
+        return options;
+    }
+
+    /// <summary>
+    /// QEMU's intel-iommu properties that describe this unit: <c>intremap=on|off|auto</c> (auto is on, as QEMU decides
+    /// under TCG), <c>caching-mode=off</c> (CAP.CM = 0), <c>eim=off|auto</c> (auto is off: there is no x2APIC),
+    /// <c>device-iotlb=off</c>, <c>x-buggy-eim=off</c>. Anything else would ask for a unit that is not modelled.
+    /// </summary>
+    private static IntelIommuOptions IommuProperties(string spec, List<(string Key, string Value)> props, IntelIommuOptions options)
+    {
+        foreach (var (key, value) in props)
+        {
+            bool? on = value switch { "on" or "true" or "yes" => true, "off" or "false" or "no" => false, _ => null };
+            options = (key, value, on) switch
+            {
+                ("intremap", "auto", _) => options with { InterruptRemapping = true },
+                ("intremap", _, bool b) => options with { InterruptRemapping = b },
+                ("caching-mode" or "device-iotlb" or "x-buggy-eim", _, false) => options,
+                ("eim", "auto", _) or ("eim", _, false) => options,
+                ("eim", _, true) => throw new FormatException($"-device {spec}: eim=on needs x2APIC, which the CPU does not have"),
+                _ => throw new FormatException($"-device {spec}: intel-iommu property {key}={value} is not implemented"),
+            };
+        }
+        return options;
     }
 
     /// <summary>

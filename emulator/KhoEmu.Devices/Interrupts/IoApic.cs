@@ -7,24 +7,29 @@ namespace KhoEmu.Devices.Interrupts;
 /// IOWIN at 0x10 and the EOI register at 0x40. Registers: 0 ID, 1 version (0x170020), 2 arbitration, 0x10 + 2n / +1
 /// the low / high halves of redirection entry n. Edge-triggered pins deliver on a rising edge; level-triggered pins
 /// deliver while asserted, set Remote IRR, and deliver again after the local APIC's EOI broadcast (or a write to the
-/// EOI register) if the line is still high. Fixed and lowest-priority delivery go to the single local APIC; the
-/// polarity bit is stored but lines are logical (asserted = active), as in QEMU. Pins start masked.
+/// EOI register) if the line is still high. The polarity bit is stored but lines are logical (asserted = active), as
+/// in QEMU. Pins start masked. An entry is sent as an interrupt message (address, data) the way QEMU's ioapic builds
+/// it: address 0xFEE00000 | RTE[63:48] &lt;&lt; 4 | RTE[11] &lt;&lt; 2, data vector | delivery mode &lt;&lt; 8 | trigger
+/// &lt;&lt; 15. For a compatibility-format entry that is the xAPIC message to destination RTE[63:56]; for a remappable
+/// entry (VT-d 5.1.5.1: bit 48 set, interrupt index[14:0] in 63:49 and index[15] in bit 11) it is the remappable
+/// request the interrupt-remapping unit translates. Which messages reach a local APIC is the receiver's business.
 /// </summary>
 public sealed class IoApic : IMmioDevice
 {
     public const int Pins = 24;
     private const ulong Mask = 1UL << 16, LevelTriggered = 1UL << 15, RemoteIrr = 1UL << 14;
-    private const ulong WritableBits = 0xFF00_0000_0001_AFFFUL;   // destination, mask, trigger, polarity, dest mode, delivery, vector
+    // Destination (or interrupt index and format, 63:48), mask, trigger, polarity, dest mode, delivery, vector.
+    private const ulong WritableBits = 0xFFFF_0000_0001_AFFFUL;
 
-    private readonly Action<int, bool> _deliver;
+    private readonly Action<ulong, uint> _send;
     private readonly ulong[] _redirection = new ulong[Pins];
     private readonly bool[] _level = new bool[Pins];
     private uint _select, _id;
 
-    /// <param name="deliver">Accepts (vector, level-triggered) at the local APIC.</param>
-    public IoApic(Action<int, bool> deliver)
+    /// <param name="send">Takes each interrupt message (address, data) the I/O APIC sends.</param>
+    public IoApic(Action<ulong, uint> send)
     {
-        _deliver = deliver;
+        _send = send;
         for (int i = 0; i < Pins; i++) _redirection[i] = Mask;
     }
 
@@ -58,13 +63,11 @@ public sealed class IoApic : IMmioDevice
         if ((e & Mask) != 0) return;
         bool level = (e & LevelTriggered) != 0;
         if (level && (e & RemoteIrr) != 0) return;             // still in service
-        int mode = (int)((e >> 8) & 7);
-        if (mode is not (0 or 1)) return;                      // only fixed and lowest-priority reach a vector
-        int vector = (int)(e & 0xFF);
-        if (vector < 16) return;                               // illegal vector: dropped, as the local APIC would
         if (level) _redirection[pin] = e | RemoteIrr;
         Delivered++;
-        _deliver(vector, level);
+        ulong address = InterruptMessage.AddressBase | ((e >> 48) & 0xFFFF) << 4 | ((e >> 11) & 1) << 2;
+        uint data = (uint)(e & 0x7FF) | (level ? 1u << 15 : 0);
+        _send(address, data);
     }
 
     public ulong ReadMmio(ulong offset, int size) => (offset & 0xFF) switch

@@ -6,49 +6,65 @@ namespace KhoEmu.Devices.Iommu;
 
 /// <summary>
 /// An Intel VT-d remapping unit (Intel VT-d specification rev. 3; register layout as QEMU's intel-iommu), legacy
-/// (non-scalable) mode: GCMD/GSTS (SRTP, TE), RTADDR, root and context tables, second-level page tables of 3 levels
-/// (39-bit) or 4 levels (48-bit) with 4 KiB, 2 MiB and 1 GiB pages and read/write permission, context-cache (CCMD)
-/// and IOTLB (IOTLB register + IVA) invalidation, one fault-recording register (FRCD at 0x220) with FSTS. Devices
-/// get their DMA view from <see cref="ForDevice"/>: translation is invisible to them; a blocked access records a
-/// fault and moves no byte. Queued invalidation and interrupt remapping are not implemented (ECAP says so).
+/// (non-scalable) mode: GCMD/GSTS, RTADDR, root and context tables, second-level page tables of 3 levels (39-bit) or
+/// 4 levels (48-bit) with 4 KiB, 2 MiB and 1 GiB pages and read/write permission, context-cache and IOTLB
+/// invalidation through registers (CCMD, IOTLB + IVA) or the invalidation queue (6.5: IQA/IQH/IQT, wait descriptors
+/// with status write and completion interrupt), one fault-recording register (FRCD at 0x220) with FSTS and the fault
+/// event interrupt, and, with <see cref="IntelIommuOptions.InterruptRemapping"/>, interrupt remapping (ch. 5: IRTA,
+/// IRTEs, the interrupt entry cache). Devices get their DMA view from <see cref="ForDevice"/>: translation is
+/// invisible to them; a blocked access records a fault and moves no byte. Interrupt requests go through
+/// <see cref="RemapInterrupt"/>. Split by concern: Registers, Queue (queued invalidation), Interrupts (remapping),
+/// Faults (recording and event interrupts).
 /// </summary>
-public sealed class IntelIommu : IMmioDevice
+public sealed partial class IntelIommu : IMmioDevice
 {
     public const ulong Version = 0x10;
-    // CAP: ND=6 (bits 2:0), SAGAW=0x6 (39- and 48-bit, bits 12:8), MGAW=47 (bits 21:16), FRO=0x22 (x16 = 0x220,
+    // CAP (11.4.2): ND=6 (bits 2:0), SAGAW=0x6 (39- and 48-bit, bits 12:8), MGAW=47 (bits 21:16), FRO=0x22 (x16 = 0x220,
     // bits 33:24), SLLPS 2M|1G (bits 35:34), PSI (bit 39), MAMV=9 (bits 53:48), NFR=0 (one record, bits 47:40).
     public const ulong Capability = 6UL | (0x6UL << 8) | (47UL << 16) | (0x22UL << 24) | (0x3UL << 34) | (1UL << 39) | (9UL << 48);
-    public const ulong ExtCapability = 0xFUL << 8;   // IRO = 0xF (x16: IVA at 0xF0, IOTLB at 0xF8); no QI, no IR, no PT
+    // ECAP (11.4.3): QI (bit 1) always, as QEMU's; IRO = 0xF (bits 17:8, x16: IVA at 0xF0, IOTLB at 0xF8). IR (bit 3)
+    // and MHMV = 0xF (bits 23:20) only with interrupt remapping. No DT, EIM (no x2APIC), PT or scalable mode.
+    public const ulong EcapQi = 1UL << 1, EcapIr = 1UL << 3, EcapIro = 0xFUL << 8, EcapMhmv = 0xFUL << 20;
     public const int FaultRecordOffset = 0x220;
-    public const uint GcmdTe = 1u << 31, GcmdSrtp = 1u << 30;
+    public const int MaxHandleMask = 0xF;
+    // GCMD/GSTS bits (11.4.4/11.4.5): persistent TE, QIE, IRE, CFI; one-shot SRTP, SIRTP.
+    public const uint GcmdTe = 1u << 31, GcmdSrtp = 1u << 30, GcmdQie = 1u << 26, GcmdIre = 1u << 25, GcmdSirtp = 1u << 24, GcmdCfi = 1u << 23;
 
     public enum Fault : byte
     {
         RootNotPresent = 0x1, ContextNotPresent = 0x2, ContextInvalid = 0x3, BeyondAddressWidth = 0x4,
         WriteDenied = 0x5, ReadDenied = 0x6, PageTableUnreadable = 0x7, RootUnreadable = 0x8, ContextUnreadable = 0x9,
         NonZeroReserved = 0xA,
+        // Interrupt-remapping fault conditions (7.1.3, table "Interrupt Remapping Fault Conditions").
+        IrRequestReserved = 0x20, IrIndexBeyondTable = 0x21, IrEntryNotPresent = 0x22, IrEntryUnreadable = 0x23,
+        IrEntryReserved = 0x24, IrCompatibilityBlocked = 0x25, IrSourceIdInvalid = 0x26,
     }
 
     private readonly PhysicalMemory _memory;
     private uint _gsts;
     private ulong _rtaddr, _rootTable;
-    private uint _fsts;
-    private uint _fectl = 0x8000_0000;
-    private ulong _frcdLow, _frcdHigh;
     private ulong _iva, _iotlbReg, _ccmd;
 
     // IOTLB: (domain, iova page) -> (phys page, writable, readable, page size). Context cache: source id -> context.
     private readonly Dictionary<(ushort Domain, ulong Page), (ulong Phys, bool Read, bool Write, int Shift)> _iotlb = [];
     private readonly Dictionary<ushort, (bool Present, ushort Domain, ulong Root, int Levels, bool PassThrough)> _contexts = [];
 
-    public IntelIommu(PhysicalMemory memory) => _memory = memory;
+    public IntelIommu(PhysicalMemory memory, IntelIommuOptions? options = null)
+    {
+        _memory = memory;
+        Options = options ?? new IntelIommuOptions();
+        ExtendedCapability = EcapQi | EcapIro | (Options.InterruptRemapping ? EcapIr | EcapMhmv : 0);
+    }
+
+    public IntelIommuOptions Options { get; }
+    /// <summary>The ECAP register's value: what this unit advertises with its options.</summary>
+    public ulong ExtendedCapability { get; }
 
     public bool TranslationEnabled => (_gsts & GcmdTe) != 0;
     public long FaultCount { get; private set; }
     public long IotlbHits { get; private set; }
     public long IotlbMisses { get; private set; }
     public long BlockedBytes { get; private set; }
-    /// <summary>Every DMA write that reached memory, as (source id, physical address, length): the oracle's record.</summary>
     /// <summary>Every DMA write that reached memory: (source id, IOVA, physical address, length), one call per page piece.</summary>
     public Action<ushort, ulong, ulong, int>? DmaWritten { get; set; }
 
@@ -216,124 +232,6 @@ public sealed class IntelIommu : IMmioDevice
     {
         f = v;
         return false;
-    }
-
-    private bool RecordFault(ushort sid, ulong iova, bool write, Fault reason)
-    {
-        FaultCount++;
-        if ((_fsts & 0x2) != 0)
-        {
-            _fsts |= 0x1;                        // PFO: the one record is still pending
-            return false;
-        }
-        _frcdLow = iova & ~0xFFFUL;
-        _frcdHigh = sid | ((ulong)reason << 32) | (write ? 0 : 1UL << 62) | (1UL << 63);
-        _fsts |= 0x2;                            // PPF, FRI = 0
-        _fectl |= 0x4000_0000;                   // IP: a fault event is pending (no interrupt is delivered)
-        return false;
-    }
-
-    // ---- registers ----
-
-    public ulong ReadMmio(ulong offset, int size)
-    {
-        ulong v = offset switch
-        {
-            0x00 => Version,
-            0x08 => Capability,
-            0x10 => ExtCapability,
-            0x1C => _gsts,
-            0x20 => _rtaddr,
-            0x28 => _ccmd,
-            0x34 => _fsts,
-            0x38 => _fectl,
-            0xF0 => _iva,
-            0xF8 => _iotlbReg,
-            FaultRecordOffset => _frcdLow,
-            FaultRecordOffset + 8 => _frcdHigh,
-            _ => 0,
-        };
-        if (offset == 0x0C || offset == 0x14 || offset == 0x24 || offset == 0x2C || offset == 0xFC || offset == FaultRecordOffset + 12
-            || offset == FaultRecordOffset + 4)
-            v = ReadMmio(offset - 4, 8) >> 32;   // upper halves of 64-bit registers
-        return size == 8 ? v : v & ((1UL << (8 * size)) - 1);
-    }
-
-    public void WriteMmio(ulong offset, int size, ulong value)
-    {
-        switch (offset)
-        {
-            case 0x18: Command((uint)value); break;
-            case 0x20: _rtaddr = size == 8 ? value : (_rtaddr & ~0xFFFF_FFFFUL) | (uint)value; break;
-            case 0x24: _rtaddr = (_rtaddr & 0xFFFF_FFFF) | (value << 32); break;
-            case 0x28: ContextCommand(size == 8 ? value : (_ccmd & ~0xFFFF_FFFFUL) | (uint)value, size == 8); break;
-            case 0x2C: ContextCommand((_ccmd & 0xFFFF_FFFF) | (value << 32), true); break;
-            case 0x34: _fsts &= ~((uint)value & 0x3); break;                       // RW1C: PFO, PPF
-            case 0x38: _fectl = (uint)value & 0x8000_0000 | (_fectl & 0x4000_0000); break;
-            case 0xF0: _iva = size == 8 ? value : (_iva & ~0xFFFF_FFFFUL) | (uint)value; break;
-            case 0xF4: _iva = (_iva & 0xFFFF_FFFF) | (value << 32); break;
-            case 0xF8: IotlbCommand(size == 8 ? value : (_iotlbReg & ~0xFFFF_FFFFUL) | (uint)value, size == 8); break;
-            case 0xFC: IotlbCommand((_iotlbReg & 0xFFFF_FFFF) | (value << 32), true); break;
-            case FaultRecordOffset + 8:
-            case FaultRecordOffset + 12:
-                bool clear = offset == FaultRecordOffset + 12 ? (value & 0x8000_0000) != 0 : size == 8 && (value >> 63) != 0;
-                if (clear)
-                {
-                    _frcdHigh &= ~(1UL << 63);
-                    _fsts &= ~0x2u;
-                }
-                break;
-        }
-    }
-
-    private void Command(uint cmd)
-    {
-        // One-shot: SRTP latches RTADDR (and drops cached contexts); TE is persistent.
-        if ((cmd & GcmdSrtp) != 0)
-        {
-            _rootTable = _rtaddr & 0x000F_FFFF_FFFF_F000;
-            _contexts.Clear();
-            _iotlb.Clear();
-            _gsts |= GcmdSrtp;
-        }
-        if ((cmd & GcmdTe) != 0) _gsts |= GcmdTe; else _gsts &= ~GcmdTe;
-    }
-
-    private void ContextCommand(ulong v, bool complete)
-    {
-        _ccmd = v;
-        if (!complete || (v >> 63) == 0) return;
-        int granularity = (int)((v >> 61) & 3);
-        ushort did = (ushort)v, sid = (ushort)(v >> 16);
-        if (granularity == 3) _contexts.Remove(sid);
-        else if (granularity == 2)
-        {
-            foreach (var k in _contexts.Where(c => c.Value.Domain == did).Select(c => c.Key).ToList()) _contexts.Remove(k);
-        }
-        else _contexts.Clear();
-        _ccmd = (v & ~(1UL << 63)) | ((ulong)(granularity == 0 ? 1 : granularity) << 59);   // ICC cleared, CAIG reported
-    }
-
-    private void IotlbCommand(ulong v, bool complete)
-    {
-        _iotlbReg = v;
-        if (!complete || (v >> 63) == 0) return;
-        int granularity = (int)((v >> 60) & 3);
-        ushort did = (ushort)(v >> 32);
-        if (granularity == 3)
-        {
-            // Page-selective: IVA holds the address and the address mask (2^AM pages).
-            int am = (int)(_iva & 0x3F);
-            ulong first = (_iva >> 12) & ~((1UL << am) - 1);
-            foreach (var k in _iotlb.Keys.Where(k => k.Domain == did && k.Page >= first && k.Page < first + (1UL << am)).ToList())
-                _iotlb.Remove(k);
-        }
-        else if (granularity == 2)
-        {
-            foreach (var k in _iotlb.Keys.Where(k => k.Domain == did).ToList()) _iotlb.Remove(k);
-        }
-        else _iotlb.Clear();
-        _iotlbReg = (v & ~(1UL << 63)) | ((ulong)(granularity == 0 ? 1 : granularity) << 57);  // IVT cleared, IAIG
     }
 
     /// <summary>Status for the monitor/tests: cached translations.</summary>

@@ -16,7 +16,8 @@ public sealed class AcpiTables
     private readonly List<byte> _tables = [];
     private readonly Dictionary<string, int> _offsets = [];
 
-    public AcpiTables()
+    /// <param name="interruptRemapping">Whether the VT-d unit advertises interrupt remapping (the DMAR's INTR_REMAP flag).</param>
+    public AcpiTables(bool interruptRemapping = false)
     {
         _commands.Add(TableLoaderCommand.Allocate(TablesFile, 64, TableLoaderCommand.ZoneHigh));
         Add("FACS", Fadt.Facs(), align: 64, checksum: false);
@@ -26,7 +27,7 @@ public sealed class AcpiTables
         Add("APIC", Madt.Build());
         Add("HPET", SmallTables.Hpet());
         Add("MCFG", SmallTables.Mcfg());
-        Add("DMAR", SmallTables.Dmar());
+        Add("DMAR", SmallTables.Dmar(interruptRemapping));
         Add("RSDT", RootTable("RSDT", 1, listed, 4), pointers: Entries(listed, 4));
         Add("XSDT", RootTable("XSDT", 1, listed, 8), pointers: Entries(listed, 8));
         Tables = [.. _tables];

@@ -42,21 +42,26 @@ public static class SmallTables
         return t.Finish();
     }
 
+    /// <summary>The I/O APIC's requester id in the DMAR device scope: bus 0xFF (QEMU's Q35_PSEUDO_BUS_PLATFORM), 00.0.</summary>
+    public const byte IoApicScopeBus = 0xFF, IoApicScopeDevFn = 0;
+    /// <summary>The source id the I/O APIC's interrupt requests carry (the IRTE SID Linux programs for it).</summary>
+    public const ushort IoApicSourceId = IoApicScopeBus << 8 | IoApicScopeDevFn;
+
     /// <summary>
-    /// DMAR (Intel VT-d specification rev. 3, §8.1-8.3), as QEMU's intel-iommu without interrupt remapping: flags 0,
-    /// the host address width from CAP.MGAW, one DRHD at the VT-d base with INCLUDE_PCI_ALL and the I/O APIC scope
-    /// (enumeration id, bus 0xFF, path 00.0: QEMU's Q35_PSEUDO_BUS_PLATFORM).
+    /// DMAR (Intel VT-d specification rev. 3, §8.1-8.3), as QEMU's intel-iommu: flags INTR_REMAP (bit 0) exactly when
+    /// the unit advertises interrupt remapping (never X2APIC_OPT_OUT, as QEMU), the host address width from CAP.MGAW,
+    /// one DRHD at the VT-d base with INCLUDE_PCI_ALL and the I/O APIC scope (enumeration id, bus 0xFF, path 00.0).
     /// </summary>
-    public static byte[] Dmar()
+    public static byte[] Dmar(bool interruptRemapping = false)
     {
         var t = new AcpiTableWriter("DMAR", 1);
         t.U8(HostAddressWidth);
-        t.U8(0);                                                 // flags: no INTR_REMAP, no X2APIC_OPT_OUT
+        t.U8((byte)(interruptRemapping ? 1 : 0));               // flags: INTR_REMAP
         t.Zeros(10);
         t.U16(0).U16(16 + 8);                                    // DRHD, length with one 8-byte device scope
         t.U8(1).U8(0).U16(0);                                    // INCLUDE_PCI_ALL, reserved, segment 0
         t.U64(Q35Layout.VtdBase);
-        t.U8(3).U8(8).U16(0).U8(Q35Layout.IoApicId).U8(0xFF).U8(0).U8(0);   // I/O APIC scope
+        t.U8(3).U8(8).U16(0).U8(Q35Layout.IoApicId).U8(IoApicScopeBus).U8(IoApicScopeDevFn >> 3).U8(IoApicScopeDevFn & 7);   // I/O APIC scope
         return t.Finish();
     }
 
