@@ -17,6 +17,7 @@ public sealed class QemuOptionsTests
 
     [TestCase("intel-iommu")]
     [TestCase("intel-iommu,caching-mode=off")]
+    [TestCase("intel-iommu,intremap=on")]
     [TestCase("edu")]
     [TestCase("isa-debug-exit,iobase=0xf4,iosize=0x04")]
     [TestCase("driver=edu")]
@@ -36,7 +37,7 @@ public sealed class QemuOptionsTests
 
     [TestCase("edu,foo=1", "edu property foo=1 is not implemented")]
     [TestCase("edu,dma_mask=32", "edu property dma_mask=32")]
-    [TestCase("intel-iommu,intremap=on", "intel-iommu property intremap=on")]
+    [TestCase("intel-iommu,aw-bits=39", "intel-iommu property aw-bits=39")]
     [TestCase("intel-iommu,caching-mode=on", "caching-mode=on")]
     public void DevicePropertiesNotModelledAreRefused(string spec, string why) =>
         Assert.That(() => QemuOptions.CheckDevice(spec), Throws.TypeOf<FormatException>().With.Message.Contains(why));
