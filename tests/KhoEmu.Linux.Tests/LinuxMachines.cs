@@ -38,7 +38,11 @@ internal static class LinuxMachines
 
     /// <summary>Boots on KhoEmu with the console written to <paramref name="consoleLog"/> as it comes (tail it to
     /// watch a slow boot).</summary>
-    public static GuestConsole RunKhoEmu(string kernel, string initrd, string consoleLog)
+    /// <param name="extraCommandLine">Appended to the kernel command line (e.g. <c>intel_iommu=on</c>).</param>
+    /// <param name="iommu">The intel-iommu options (QEMU's <c>-device intel-iommu,...</c>); null for the defaults.</param>
+    /// <param name="inspect">Called with the machine after the run, before it is disposed (device counters).</param>
+    public static GuestConsole RunKhoEmu(string kernel, string initrd, string consoleLog, string extraCommandLine = "",
+        KhoEmu.Devices.Iommu.IntelIommuOptions? iommu = null, Action<PcMachine>? inspect = null)
     {
         string ReadConsole() => File.ReadAllText(consoleLog, Encoding.ASCII);
         using var serial = new FileStream(consoleLog, FileMode.Create, FileAccess.Write, FileShare.Read, 1);
@@ -48,7 +52,8 @@ internal static class LinuxMachines
             KernelName = kernel,
             Initrd = File.ReadAllBytes(initrd),
             MemorySize = MemorySize,
-            CommandLine = CommandLine(RtcBase),
+            CommandLine = CommandLine(RtcBase) + (extraCommandLine.Length > 0 ? " " + extraCommandLine : ""),
+            Iommu = iommu ?? new(),
             SerialOutput = serial,
             RtcBase = DateTime.SpecifyKind(RtcBase, DateTimeKind.Unspecified),
         };
@@ -67,6 +72,7 @@ internal static class LinuxMachines
                 if (machine.Cpu.InstructionCount >= InstructionLimit) { limit = $"the {InstructionLimit:N0}-instruction limit"; break; }
                 if (machine.Clock.Now >= VirtualTimeLimitNs) { limit = $"the {VirtualTimeLimitNs / 1_000_000_000} s virtual-time limit"; break; }
             }
+            inspect?.Invoke(machine);
             instructions = machine.Cpu.InstructionCount;
             virtualNs = machine.Clock.Now;
             seconds = wall.Elapsed.TotalSeconds;
@@ -83,12 +89,16 @@ internal static class LinuxMachines
         return new GuestConsole("KhoEmu", ReadConsole(), exit.ExitCode, ending) { Exit = exit };
     }
 
-    public static GuestConsole RunQemu(string kernel, string initrd, string workingDirectory, bool withIommu = true, DateTime? announcedRtc = null)
+    /// <param name="iommuDevice">The intel-iommu <c>-device</c> value when <paramref name="withIommu"/>.</param>
+    /// <param name="extraCommandLine">Appended to the kernel command line.</param>
+    public static GuestConsole RunQemu(string kernel, string initrd, string workingDirectory, bool withIommu = true, DateTime? announcedRtc = null,
+        string iommuDevice = "intel-iommu", string extraCommandLine = "")
     {
         // KhoEmu's q35 always has its VT-d unit at 0xFED90000, so QEMU gets intel-iommu to be the same board.
         var args = new List<string> { "-machine", "q35", "-m", "1G", "-nographic", "-no-reboot" };
-        if (withIommu) args.AddRange(["-device", "intel-iommu"]);
-        args.AddRange(["-kernel", kernel, "-initrd", initrd, "-rtc", "base=" + RtcBaseText, "-append", CommandLine(announcedRtc ?? RtcBase)]);
+        if (withIommu) args.AddRange(["-device", iommuDevice]);
+        args.AddRange(["-kernel", kernel, "-initrd", initrd, "-rtc", "base=" + RtcBaseText, "-append",
+            CommandLine(announcedRtc ?? RtcBase) + (extraCommandLine.Length > 0 ? " " + extraCommandLine : "")]);
         var r = HostTool.Run("qemu-system-x86_64", args, workingDirectory, TimeSpan.FromMinutes(3));
         return new GuestConsole("QEMU", r.Text + r.Stderr, r.ExitCode, $"qemu-system-x86_64 {string.Join(' ', args)}");
     }
