@@ -32,9 +32,21 @@ public static class CpuModels
     public static CpuModel Qemu64 { get; } = new("qemu64", CpuModel.Amd, 15, 107, 1, "QEMU Virtual CPU version 2.5+",
         0xD, 0x8000_000A, Common);
 
+    /// <summary>
+    /// QEMU's <c>max</c> as TCG defines it (AuthenticAMD family 15 model 107 stepping 1, "QEMU TCG CPU version
+    /// 2.5+"): every feature this CPU implements and nothing else. Basic leaves up to 0Dh (XSAVE), extended up to
+    /// 8000_0008h.
+    /// </summary>
+    public static CpuModel Max { get; } = new("max", CpuModel.Amd, 15, 107, 1, "QEMU TCG CPU version 2.5+",
+        0xD, 0x8000_0008,
+        [
+            .. Common, Sse3, Popcnt, Xsave, Rdrand, Fsgsbase, Smep, Erms, Rdseed, Smap, Page1G, Rdtscp, Lzcnt,
+            Prefetchw, Pku, Pks, Rdpid, Xsaveopt, Xsavec, Xgetbv1,
+        ]);
+
     public static CpuModel Default => Denverton;
 
-    public static IReadOnlyList<CpuModel> All { get; } = [Denverton, Qemu64];
+    public static IReadOnlyList<CpuModel> All { get; } = [Denverton, Qemu64, Max];
 
     /// <summary>The model named <paramref name="name"/> (case-insensitive; QEMU's versioned names "-v1" accepted).</summary>
     public static CpuModel? Find(string name)
