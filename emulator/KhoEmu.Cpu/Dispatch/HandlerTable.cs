@@ -13,6 +13,9 @@ namespace KhoEmu.Cpu.Dispatch;
 /// </summary>
 internal static unsafe class HandlerTable
 {
+    /// <summary>Per <see cref="Code"/>: whether a handler exists (filled by <see cref="Build"/>, declared first so it is
+    /// initialized before it).</summary>
+    private static readonly bool[] Implemented = new bool[Enum.GetValues<Code>().Length];
     private static readonly delegate*<Cpu, ref DecodedOp, void>[] ByCode = Build();
 
     private static delegate*<Cpu, ref DecodedOp, void>[] Build()
@@ -184,7 +187,8 @@ internal static unsafe class HandlerTable
         for (int i = 0; i < table.Length; i++)
         {
             var m = ((Code)i).Mnemonic();
-            table[i] = byMnemonic.TryGetValue(m, out nint h) ? (delegate*<Cpu, ref DecodedOp, void>)h : &Unimplemented;
+            Implemented[i] = byMnemonic.TryGetValue(m, out nint h);
+            table[i] = Implemented[i] ? (delegate*<Cpu, ref DecodedOp, void>)h : &Unimplemented;
         }
         return table;
     }
@@ -248,6 +252,8 @@ internal static unsafe class HandlerTable
         }
         return ByCode[(int)insn.Code];
     }
+
+    public static bool HasHandler(Code code) => Implemented[(int)code];
 
     private static delegate*<Cpu, ref DecodedOp, void> AluForm<T>(bool r0, bool r1, bool i1) where T : struct, IAluOp
     {
