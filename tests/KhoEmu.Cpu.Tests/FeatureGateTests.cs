@@ -33,7 +33,6 @@ public sealed class FeatureGateTests
             yield return C("MONITOR", m, a => a.monitor());
             yield return C("MWAIT", m, a => a.mwait());
             yield return C("XSAVES", m, a => a.xsaves(__[Mem]));
-            yield return C("EMMS (MMX)", m, a => a.emms());
             yield return C("SYSENTER", m, a => a.sysenter());
             yield return C("PSHUFB (SSSE3)", m, a => a.pshufb(xmm0, xmm1));
             yield return C("VADDPS (AVX)", m, a => a.vaddps(ymm0, ymm1, ymm2));
@@ -54,10 +53,10 @@ public sealed class FeatureGateTests
             yield return C("RDPKRU", m, a => { a.xor(ecx, ecx); a.rdpkru(); });
             yield return C("WRPKRU", m, a => { a.xor(ecx, ecx); a.xor(edx, edx); a.wrpkru(); });
             yield return C("RDPID", m, a => a.rdpid(rax));
-            yield return C("HADDPD (SSE3)", m, a => a.haddpd(xmm0, xmm1));
-            yield return C("MOVDDUP (SSE3)", m, a => a.movddup(xmm0, xmm1));
-            yield return C("FISTTP (SSE3)", m, a => { a.fldz(); a.fisttp(__dword_ptr[Mem]); });
         }
+        yield return C("HADDPD (SSE3)", d, a => a.haddpd(xmm0, xmm1));
+        yield return C("MOVDDUP (SSE3)", d, a => a.movddup(xmm0, xmm1));
+        yield return C("FISTTP (SSE3)", d, a => { a.fldz(); a.fisttp(__dword_ptr[Mem]); });
         yield return C("RDTSCP", q, a => a.rdtscp());
         yield return C("RDRAND", q, a => a.rdrand(eax));
         yield return C("RDSEED", q, a => a.rdseed(eax));
@@ -93,6 +92,17 @@ public sealed class FeatureGateTests
         yield return C("FISTTP", 0, a => { a.fldz(); a.fisttp(__dword_ptr[Mem]); });
         yield return C("POPCNT", 0, a => a.popcnt(eax, ebx));
         yield return C("RDRAND", 0, a => a.rdrand(eax));
+    }
+
+    [Test]
+    public void EmmsEmptiesTheTagsOnEveryModel()
+    {
+        foreach (var m in CpuModels.All)
+        {
+            using var p = new FaultProbe(m);
+            Assert.That(p.Run(a => { a.fninit(); a.fld1(); a.fldz(); a.emms(); }), Is.EqualTo(FaultProbe.None), m.Name);
+            Assert.That(p.Cpu.X87.TagWord, Is.EqualTo(0xFFFF), "x86-64 has MMX: EMMS works although CPUID does not list it");
+        }
     }
 
     [TestCaseSource(nameof(Advertised))]

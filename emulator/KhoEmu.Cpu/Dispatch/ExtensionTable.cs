@@ -4,7 +4,7 @@ using KhoEmu.Cpu.Semantics;
 
 namespace KhoEmu.Cpu.Dispatch;
 
-/// <summary>Table rows for the feature-gated extensions: SSE3, SMAP, PKU, RDPID, RDPMC and the XSAVE family.</summary>
+/// <summary>Table rows for the feature-gated extensions: SSE3, EMMS, SMAP, PKU, RDPID, RDPMC and the XSAVE family.</summary>
 internal static unsafe class ExtensionTable
 {
     public static void Register(Action<nint, Mnemonic[]> on)
@@ -19,6 +19,7 @@ internal static unsafe class ExtensionTable
         Reg(&Sse3.Movsldup, Mnemonic.Movsldup);
         Reg(&Sse3.Movshdup, Mnemonic.Movshdup);
         Reg(&Sse3.Movddup, Mnemonic.Movddup);
+        Reg(&Extensions.Emms, Mnemonic.Emms);
         Reg(&Extensions.Stac, Mnemonic.Stac);
         Reg(&Extensions.Clac, Mnemonic.Clac);
         Reg(&Extensions.Rdpkru, Mnemonic.Rdpkru);

@@ -60,6 +60,10 @@ internal static class FeatureGate
             or CpuidFeature.FPU387 => Base,
         // RDPMC exists on every processor since the Pentium Pro; CR4.PCE, CPL and ECX decide (#GP) in its handler.
         CpuidFeature.RDPMC => Base,
+        // MMX is part of x86-64 (AMD APM vol. 1, 1.1: every AMD64 processor has it) and software relies on it without
+        // asking CPUID (Linux's AMD FPU-leak workaround executes EMMS). CPUID does not advertise it because the MMX
+        // register file is not modelled: EMMS is implemented, the other MMX forms stop the machine.
+        CpuidFeature.MMX => Base,
         // Hint-space encodings: NOPs where the feature is absent (SDM vol. 2B, NOP, PAUSE, ENDBR, CLDEMOTE; PREFETCHW
         // is a NOP on Intel processors without it, as QEMU treats 0F 0D).
         CpuidFeature.MULTIBYTENOP or CpuidFeature.PAUSE or CpuidFeature.CET_IBT or CpuidFeature.PREFETCHW
@@ -94,7 +98,7 @@ internal static class FeatureGate
         CpuidFeature.RDPID => (int)CpuFeature.Rdpid,
         CpuidFeature.SYSCALL => (int)CpuFeature.Syscall,
         CpuidFeature.RDTSCP => (int)CpuFeature.Rdtscp,
-        // Everything else (MMX, SSSE3 and later, AVX, VMX, SVM, MONITOR, SEP, INVPCID, RDPRU, XSAVES, ...) is not in
+        // Everything else (SSSE3 and later, AVX, VMX, SVM, MONITOR, SEP, INVPCID, RDPRU, XSAVES, ...) is not in
         // CpuFeature because it is not implemented, so no model advertises it.
         _ => Never,
     };

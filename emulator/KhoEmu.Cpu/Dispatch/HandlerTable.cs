@@ -76,7 +76,7 @@ internal static unsafe class HandlerTable
         On(&Mov.Nop, Mnemonic.Nop, Mnemonic.Pause, Mnemonic.Lfence, Mnemonic.Mfence, Mnemonic.Sfence,
             Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw,
             Mnemonic.Endbr64, Mnemonic.Endbr32, Mnemonic.Clflush, Mnemonic.Prefetch, Mnemonic.Prefetchwt1,
-            Mnemonic.Cldemote, Mnemonic.Rdsspd, Mnemonic.Rdsspq);
+            Mnemonic.Cldemote, Mnemonic.Rdsspd, Mnemonic.Rdsspq, Mnemonic.Reservednop);
         On(&Mov.Xlat, Mnemonic.Xlatb);
         On(&Mov.Xadd, Mnemonic.Xadd);
         On(&Mov.Cmpxchg, Mnemonic.Cmpxchg);

@@ -10,6 +10,15 @@ namespace KhoEmu.Cpu.Semantics;
 /// </summary>
 internal static class Extensions
 {
+    /// <summary>EMMS: all x87 tags empty (FFFFh). #UD with CR0.EM, #NM with CR0.TS, #MF for a pending unmasked x87
+    /// exception (FERR# with CR0.NE = 0), as for a waiting x87 instruction (SDM vol. 2A, EMMS).</summary>
+    public static void Emms(Cpu c, ref DecodedOp op)
+    {
+        if ((c.Cr0 & ControlBits.Cr0EM) != 0) { c.RaiseFault(Vector.UD); return; }
+        if (!X87Core.Begin(c)) return;
+        c.Fpu.TagWord = 0xFFFF;
+    }
+
     /// <summary>STAC/CLAC: set/clear EFLAGS.AC; #UD at CPL > 0 and in virtual-8086 mode.</summary>
     public static void Stac(Cpu c, ref DecodedOp op) => SetAc(c, true);
     public static void Clac(Cpu c, ref DecodedOp op) => SetAc(c, false);
