@@ -43,7 +43,7 @@ public sealed partial class Cpu
         if ((Efer & Msr.EferLma) == 0) return ok;
         uint rights;
         if (userPage && (Cr4 & ControlBits.Cr4PKE) != 0) rights = Pkru;
-        else if (!userPage && (Cr4 & ControlBits.Cr4PKS) != 0) rights = Pkrs;
+        else if (!userPage && !user && (Cr4 & ControlBits.Cr4PKS) != 0) rights = Pkrs; // PKS governs supervisor-mode accesses only
         else return ok;
         int key = (int)(leaf >> 59) & 15;
         bool ad = (rights >> (2 * key) & 1) != 0, wd = (rights >> (2 * key + 1) & 1) != 0;
