@@ -63,7 +63,9 @@ public sealed partial class Cpu
     {
         int cpl = Cpl;
         SetCpl(0);
+        _implicitSupervisor = true;
         ulong v = ReadLinear(la, size);
+        _implicitSupervisor = false;
         SetCpl(cpl);
         return v;
     }
@@ -72,7 +74,9 @@ public sealed partial class Cpu
     {
         int cpl = Cpl;
         SetCpl(0);
+        _implicitSupervisor = true;
         WriteLinear(la, size, value);
+        _implicitSupervisor = false;
         SetCpl(cpl);
     }
 

@@ -41,6 +41,7 @@ public sealed partial class Cpu
         var r = Model.Query(leaf, subleaf);
         if (limit && leaf == 0) r.Eax = Math.Min(r.Eax, 2);
         if (leaf == 0x8000_0001 && !NxAvailable) r.Edx &= ~(1u << 20);
+        AdjustXstateCpuid(leaf, subleaf, ref r);
         return r;
     }
 

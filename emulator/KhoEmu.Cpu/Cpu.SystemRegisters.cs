@@ -30,8 +30,7 @@ public sealed partial class Cpu
                 Cr3 = v;
                 break;
             case 4:
-                ulong cr4Supported = Model.Has(CpuFeature.Fsgsbase) ? ControlBits.Cr4Supported : ControlBits.Cr4Supported & ~ControlBits.Cr4FSGSBASE;
-                if ((v & ~cr4Supported) != 0 || ((Efer & Msr.EferLma) != 0 && (v & ControlBits.Cr4PAE) == 0))
+                if ((v & ~Cr4Allowed) != 0 || ((Efer & Msr.EferLma) != 0 && (v & ControlBits.Cr4PAE) == 0))
                 { RaiseFault(Vector.GP, 0); return; }
                 Cr4 = v;
                 break;
@@ -72,7 +71,7 @@ public sealed partial class Cpu
                 value = ReadMsrValue(msr);
                 return true;
         }
-        if (TryReadModelMsr(msr, out value)) return true;
+        if (TryReadModelMsr(msr, out value) || TryReadXstateMsr(msr, out value)) return true;
         if (ExtraMsrs is not null && ExtraMsrs.TryRead(msr, out value)) return true;
         if (msr == Msr.ApicBase) { value = ReadMsrValue(msr); return true; }
         value = 0;
@@ -99,6 +98,7 @@ public sealed partial class Cpu
                 return true;
         }
         if (IsModelMsr(msr)) return TryWriteModelMsr(msr, value);
+        if (TryWriteXstateMsr(msr, value, out bool xstateOk)) return xstateOk;
         if (ExtraMsrs is not null && ExtraMsrs.TryWrite(msr, value)) return true;
         if (msr == Msr.ApicBase) { _msrs[msr] = value; return true; }
         return false;

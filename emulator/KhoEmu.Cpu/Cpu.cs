@@ -93,6 +93,7 @@ public sealed partial class Cpu
         _msrs[Msr.Pat] = 0x0007040600070406;
         _msrs[Msr.ApicBase] = 0xFEE00900;
         ResetModelMsrs();
+        ResetExtendedState();
         _halted = false;
         _tripleFault = false;
         _deliveringVector = -1;

@@ -29,7 +29,9 @@ public sealed partial class CpuModel
             case 6:
                 return (IsIntel ? 1u << 2 : 0, 0, 0, 0); // ARAT: the APIC timer runs in virtual time, never stopped
             case 7:
-                return subleaf == 0 ? (0, Word(2), 0, Word(3)) : (0u, 0u, 0u, 0u);
+                return subleaf == 0 ? (0, Word(2), Word(6), Word(3)) : (0u, 0u, 0u, 0u);
+            case 0xD:
+                return XsaveLeaf(subleaf);
             case 0xB when IsIntel:
                 // x2APIC topology (SDM vol. 3, 9.9): SMT level with 1 thread, core level with 1 core, then invalid.
                 return subleaf switch
@@ -65,6 +67,26 @@ public sealed partial class CpuModel
                 return (0x3028, 0, 0, 0); // 40 physical, 48 linear address bits; one core (ECX = 0)
             default:
                 return (0, 0, 0, 0);
+        }
+    }
+
+    /// <summary>Leaf 0Dh, the XSAVE features and area layout (SDM vol. 1, 13.2), all zero without XSAVE. EBX of
+    /// sub-leaves 0 and 1 is reported here for XCR0 = x87 (its reset value); <see cref="Cpu"/> recomputes them for the
+    /// current XCR0.</summary>
+    private (uint, uint, uint, uint) XsaveLeaf(uint subleaf)
+    {
+        ulong supported = State.XsaveLayout.Supported(this);
+        if (supported == 0) return (0, 0, 0, 0);
+        switch (subleaf)
+        {
+            case 0:
+                return ((uint)supported, State.XsaveLayout.StandardSize(State.XsaveLayout.X87), State.XsaveLayout.StandardSize(supported), (uint)(supported >> 32));
+            case 1:
+                return (Word(7), State.XsaveLayout.CompactedSize(State.XsaveLayout.X87), 0, 0); // IA32_XSS: no supervisor components
+            default:
+                // Component i: size, standard offset, ECX bit 0 = supervisor (none), bit 1 = 64-byte aligned when compacted (no).
+                if (subleaf >= 32 || (supported & (1UL << (int)subleaf)) == 0 || subleaf < 2) return (0, 0, 0, 0);
+                return ((uint)State.XsaveLayout.ComponentSize((int)subleaf), State.XsaveLayout.PkruStandardOffset, 0, 0);
         }
     }
 

@@ -9,7 +9,7 @@ public sealed partial class CpuModel
 {
     public const string Intel = "GenuineIntel", Amd = "AuthenticAMD";
 
-    private readonly uint[] _features = new uint[6];
+    private readonly uint[] _features = new uint[8];
 
     public CpuModel(string name, string vendor, int family, int model, int stepping, string brand, uint maxBasicLeaf,
         uint maxExtendedLeaf, IEnumerable<CpuFeature> features)

@@ -15,13 +15,14 @@ public sealed class DescriptorRig : IDisposable
     public const int FreeIndex = 8;
     public const ushort GdtLimit = 0x3FF;
 
-    public TestRig Rig { get; } = new();
+    public TestRig Rig { get; }
     public Cpu Cpu => Rig.Cpu;
     public int Bitness { get; }
 
     /// <param name="mode">64 (long mode), 32 (compatibility mode), "legacy" protected mode 32 with <paramref name="legacy"/>.</param>
-    public DescriptorRig(int bitness, int cpl, bool legacy = false)
+    public DescriptorRig(int bitness, int cpl, bool legacy = false, CpuModel? model = null)
     {
+        Rig = new TestRig(model: model);
         Bitness = bitness;
         ulong[] gdt = [0, 0x00AF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF, 0x00CF_9B00_0000_FFFF, 0x00CF_FB00_0000_FFFF,
             0x00CF_F300_0000_FFFF, 0x00AF_FB00_0000_FFFF];

@@ -52,7 +52,7 @@ internal sealed class BlockCache
                 if (ops.Count > 0) break;
                 return DecodeCrossing(linear, rip, bitness);
             }
-            var op = OpBuilder.Build(insn);
+            var op = OpBuilder.Build(insn, _cpu.Model);
             op.Fop = X87Opcode.Compute(_fetch.AsSpan((int)(insn.IP - rip), insn.Length), bitness);
             ops.Add(op);
             if (EndsBlock(insn)) break;
@@ -79,7 +79,7 @@ internal sealed class BlockCache
                 var d = Iced.Intel.Decoder.Create(bitness, new ByteArrayCodeReader(bytes, 0, i), rip);
                 d.Decode(out Instruction partial);
                 if (d.LastError != DecoderError.NoMoreBytes)
-                    return new Block { PhysStart = ulong.MaxValue, Bitness = bitness, Ops = [OpBuilder.Build(partial)] };
+                    return new Block { PhysStart = ulong.MaxValue, Bitness = bitness, Ops = [OpBuilder.Build(partial, _cpu.Model)] };
                 _cpu.Translate(linear + (ulong)i, AccessKind.Execute, out _);
                 return null;
             }
@@ -87,7 +87,7 @@ internal sealed class BlockCache
         }
         var decoder = Iced.Intel.Decoder.Create(bitness, new ByteArrayCodeReader(bytes), rip);
         decoder.Decode(out Instruction insn);
-        var op = OpBuilder.Build(insn);
+        var op = OpBuilder.Build(insn, _cpu.Model);
         op.Fop = X87Opcode.Compute(bytes.AsSpan(0, insn.Length), bitness);
         return new Block { PhysStart = ulong.MaxValue, Bitness = bitness, Ops = [op] };
     }

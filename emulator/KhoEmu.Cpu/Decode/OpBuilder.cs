@@ -4,12 +4,13 @@ using KhoEmu.Cpu.State;
 
 namespace KhoEmu.Cpu.Decode;
 
-/// <summary>Turns an Iced <see cref="Instruction"/> into a <see cref="DecodedOp"/> bound to its handler.</summary>
+/// <summary>Turns an Iced <see cref="Instruction"/> into a <see cref="DecodedOp"/> bound to its handler (or to #UD
+/// when the CPU model does not advertise the instruction's feature).</summary>
 internal static unsafe class OpBuilder
 {
     public const byte NoRegister = 16;
 
-    public static DecodedOp Build(in Instruction insn)
+    public static DecodedOp Build(in Instruction insn, CpuModel model)
     {
         var op = new DecodedOp
         {
@@ -88,7 +89,7 @@ internal static unsafe class OpBuilder
         op.StackSize = (byte)Math.Min(spi, 8);
         if (insn.Mnemonic is Mnemonic.Loop or Mnemonic.Loope or Mnemonic.Loopne or Mnemonic.Jrcxz or Mnemonic.Jecxz or Mnemonic.Jcxz)
             SetCounterSize(ref op, insn.Code.ToString());
-        op.Exec = HandlerTable.Select(ref op);
+        op.Exec = HandlerTable.Select(ref op, model);
         return op;
     }
 

@@ -13,6 +13,9 @@ namespace KhoEmu.Cpu.Dispatch;
 /// </summary>
 internal static unsafe class HandlerTable
 {
+    /// <summary>Per <see cref="Code"/>: whether a handler exists (filled by <see cref="Build"/>, declared first so it is
+    /// initialized before it).</summary>
+    private static readonly bool[] Implemented = new bool[Enum.GetValues<Code>().Length];
     private static readonly delegate*<Cpu, ref DecodedOp, void>[] ByCode = Build();
 
     private static delegate*<Cpu, ref DecodedOp, void>[] Build()
@@ -72,7 +75,8 @@ internal static unsafe class HandlerTable
         On(&Mov.SignFillDx, Mnemonic.Cwd, Mnemonic.Cdq, Mnemonic.Cqo);
         On(&Mov.Nop, Mnemonic.Nop, Mnemonic.Pause, Mnemonic.Lfence, Mnemonic.Mfence, Mnemonic.Sfence,
             Mnemonic.Prefetchnta, Mnemonic.Prefetcht0, Mnemonic.Prefetcht1, Mnemonic.Prefetcht2, Mnemonic.Prefetchw,
-            Mnemonic.Endbr64, Mnemonic.Endbr32, Mnemonic.Clflush);
+            Mnemonic.Endbr64, Mnemonic.Endbr32, Mnemonic.Clflush, Mnemonic.Prefetch, Mnemonic.Prefetchwt1,
+            Mnemonic.Cldemote, Mnemonic.Rdsspd, Mnemonic.Rdsspq, Mnemonic.Reservednop);
         On(&Mov.Xlat, Mnemonic.Xlatb);
         On(&Mov.Xadd, Mnemonic.Xadd);
         On(&Mov.Cmpxchg, Mnemonic.Cmpxchg);
@@ -177,20 +181,24 @@ internal static unsafe class HandlerTable
         SseTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
         X87Table.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
         MiscTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
+        ExtensionTable.Register((h, ms) => { foreach (var m in ms) byMnemonic[m] = h; });
 
         var table = new delegate*<Cpu, ref DecodedOp, void>[Enum.GetValues<Code>().Length];
         for (int i = 0; i < table.Length; i++)
         {
             var m = ((Code)i).Mnemonic();
-            table[i] = byMnemonic.TryGetValue(m, out nint h) ? (delegate*<Cpu, ref DecodedOp, void>)h : &Unimplemented;
+            Implemented[i] = byMnemonic.TryGetValue(m, out nint h);
+            table[i] = Implemented[i] ? (delegate*<Cpu, ref DecodedOp, void>)h : &Unimplemented;
         }
         return table;
     }
 
-    /// <summary>Picks the handler for one decoded instruction, preferring specialized forms.</summary>
-    public static delegate*<Cpu, ref DecodedOp, void> Select(ref DecodedOp op)
+    /// <summary>Picks the handler for one decoded instruction, preferring specialized forms. An instruction whose
+    /// CPUID features <paramref name="model"/> does not advertise gets the #UD handler (<see cref="FeatureGate"/>).</summary>
+    public static delegate*<Cpu, ref DecodedOp, void> Select(ref DecodedOp op, CpuModel model)
     {
         var insn = op.Insn;
+        if (!FeatureGate.Advertised(model, insn.Code)) return &NotAdvertised;
         var m = insn.Mnemonic;
         bool r0 = op.K0 == OperandKind.Register, r1 = op.K1 == OperandKind.Register;
         bool i1 = op.K1 == OperandKind.Immediate, m0 = op.K0 == OperandKind.Memory, m1 = op.K1 == OperandKind.Memory;
@@ -245,6 +253,8 @@ internal static unsafe class HandlerTable
         return ByCode[(int)insn.Code];
     }
 
+    public static bool HasHandler(Code code) => Implemented[(int)code];
+
     private static delegate*<Cpu, ref DecodedOp, void> AluForm<T>(bool r0, bool r1, bool i1) where T : struct, IAluOp
     {
         if (r0 && r1) return &Semantics.Alu.RegReg<T>;
@@ -252,20 +262,20 @@ internal static unsafe class HandlerTable
         return &Semantics.Alu.Generic<T>;
     }
 
-    /// <summary>An instruction the CPU does not implement: stop the machine and say which.</summary>
+    /// <summary>An invalid encoding, or an instruction whose feature the CPU model does not advertise: #UD.</summary>
+    private static void NotAdvertised(Cpu c, ref DecodedOp op) => c.RaiseFault(State.Vector.UD);
+
+    /// <summary>An instruction the model advertises but the CPU does not implement: stop the machine and say which.</summary>
     private static void Unimplemented(Cpu c, ref DecodedOp op)
     {
         if (op.Insn.Code == Code.INVALID) { c.RaiseFault(State.Vector.UD); return; }
-        if (op.Insn.Encoding is EncodingKind.VEX or EncodingKind.EVEX or EncodingKind.XOP)
-        {
-            c.RaiseFault(State.Vector.UD); // AVX/AVX-512/XOP are not advertised by CPUID: architecturally #UD
-            return;
-        }
         c.Rip = c.InstructionStart;
-        c.StopUnsupported($"unimplemented instruction {op.Insn.Mnemonic}");
+        c.StopUnsupported($"unimplemented instruction {op.Insn.Mnemonic} (advertised by CPU model {c.Model.Name})");
     }
 
-    /// <summary>An MMX-register form (the MMX register file is not modelled): stop the machine and say so.</summary>
+    /// <summary>An MMX-register form of an SSE instruction (CVTPI2PS, PSHUFW, ...; the MMX register file is not
+    /// modelled): advertised with SSE but not implemented, so the machine stops and says so. Instructions of the MMX
+    /// feature itself are #UD through <see cref="FeatureGate"/>, since no model advertises MMX.</summary>
     private static void UnimplementedMmx(Cpu c, ref DecodedOp op)
     {
         c.Rip = c.InstructionStart;

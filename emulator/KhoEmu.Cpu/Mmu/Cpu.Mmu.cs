@@ -165,7 +165,7 @@ public sealed unsafe partial class Cpu
             RaiseFault(Vector.GP, 0);
             return false;
         }
-        if (!Walk(la, kind, out ulong pagePa, out bool writable, out bool executable, out int error))
+        if (!Walk(la, kind, out ulong pagePa, out bool readable, out bool writable, out bool executable, out int error))
         {
             pa = 0;
             Cr2 = la;
@@ -178,7 +178,7 @@ public sealed unsafe partial class Cpu
             e = default;
         e.PhysPage = ppage;
         e.Host = (nint)Memory.RamPointer(pagePa);
-        e.ReadTag = tag;
+        if (readable) e.ReadTag = tag;
         if (executable) e.ExecTag = tag;
         // Writes reach the fast path only for RAM pages that hold no decoded code, once the dirty bit is set.
         if (kind == AccessKind.Write && writable && e.Host != 0 && !Memory.CodePages.Contains(ppage))
@@ -192,18 +192,21 @@ public sealed unsafe partial class Cpu
     public long DebugTranslate(ulong la)
     {
         bool savedFault = Faulted;
-        if (!Walk(la, AccessKind.Read, out ulong pa, out _, out _, out _, setBits: false)) return -1;
+        if (!Walk(la, AccessKind.Read, out ulong pa, out _, out _, out _, out _, setBits: false)) return -1;
         Faulted = savedFault;
         return (long)(pa | (la & 0xFFF));
     }
 
-    /// <summary>The page walk. Returns the 4 KiB-aligned physical address for <paramref name="la"/>.</summary>
-    private bool Walk(ulong la, AccessKind kind, out ulong pagePa, out bool writable, out bool executable,
+    /// <summary>The page walk. Returns the 4 KiB-aligned physical address for <paramref name="la"/>;
+    /// <paramref name="readable"/>/<paramref name="writable"/>/<paramref name="executable"/> say which accesses the TLB
+    /// may serve from this translation at the current privilege (SMAP-dependent and PK-denied data accesses never).</summary>
+    private bool Walk(ulong la, AccessKind kind, out ulong pagePa, out bool readable, out bool writable, out bool executable,
         out int error, bool setBits = true)
     {
         bool user = Cpl == 3;
         bool write = kind == AccessKind.Write;
         bool fetch = kind == AccessKind.Execute;
+        readable = true;
         writable = true;
         executable = true;
         error = (write ? 2 : 0) | (user ? 4 : 0);
@@ -214,7 +217,7 @@ public sealed unsafe partial class Cpu
         }
 
         bool nxe = (Efer & Msr.EferNxe) != 0;
-        if (nxe && fetch) error |= 0x10;
+        if ((nxe || (Cr4 & ControlBits.Cr4SMEP) != 0) && fetch) error |= 0x10; // I/D is reserved without NXE and SMEP
         bool userOk = true, writeOk = true, execOk = true;
         ulong entry;
         ulong entryAddr;
@@ -283,10 +286,12 @@ public sealed unsafe partial class Cpu
 
         error |= 1; // present: any failure from here on is a protection violation
         bool wp = (Cr0 & ControlBits.Cr0WP) != 0;
+        bool denied = setBits && !ExtendedRights(entry, user, userOk, write, fetch, wp, ref readable, ref writable, ref execOk, ref error);
         if (user && !userOk) { pagePa = 0; return false; }
         if (write && !writeOk && (user || wp)) { pagePa = 0; return false; }
         if (fetch && !execOk) { pagePa = 0; return false; }
-        writable = writeOk || (!user && !wp);
+        if (denied) { pagePa = 0; return false; }
+        writable &= writeOk || (!user && !wp);
         executable = execOk;
 
         if (setBits && write && (entry & 0x40) == 0)
