@@ -41,6 +41,10 @@ public sealed partial class Cpu
         var r = Model.Query(leaf, subleaf);
         if (limit && leaf == 0) r.Eax = Math.Min(r.Eax, 2);
         if (leaf == 0x8000_0001 && !NxAvailable) r.Edx &= ~(1u << 20);
+        // CPUID.1:EDX.APIC (and AMD's copy in 8000_0001h) reads 0 while IA32_APIC_BASE.EN is clear (SDM vol. 3, 11.4.3).
+        if ((leaf == 1 || (leaf == 0x8000_0001 && !Model.IsIntel)) && TryReadMsr(Msr.ApicBase, out ulong apicBase)
+            && (apicBase & Msr.ApicBaseEnable) == 0)
+            r.Edx &= ~(1u << 9);
         return r;
     }
 
@@ -60,7 +64,7 @@ public sealed partial class Cpu
             && (msr is Msr.MtrrCap or Msr.MtrrDefType or >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 || FixedMtrrIndex(msr) >= 0);
         return mtrr || msr == Msr.BiosSignId
             || (Model.IsIntel && msr is Msr.MiscEnable or Msr.FeatureControl)
-            || (!Model.IsIntel && msr is Msr.AmdSyscfg or Msr.AmdIntPendingMsg)
+            || (!Model.IsIntel && msr is Msr.AmdSyscfg or Msr.AmdIntPendingMsg or >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3)
             || (msr == Msr.ArchCapabilities && Model.Has(CpuFeature.ArchCapabilities));
     }
 
@@ -78,6 +82,7 @@ public sealed partial class Cpu
             Msr.AmdSyscfg => _amdSyscfg,
             Msr.AmdIntPendingMsg => _amdIntPendingMsg,
             Msr.MtrrDefType => _mtrrDefType,
+            >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3 => 0, // no event is counted (QEMU TCG also reads 0)
             >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[msr - Msr.MtrrPhysBase0],
             _ => _mtrrFixed[FixedMtrrIndex(msr)],
         };
@@ -104,6 +109,10 @@ public sealed partial class Cpu
             case Msr.AmdIntPendingMsg:
                 // Storage, as QEMU; Linux reads it (unguarded) on family 0Fh parts with erratum 400 to detect C1E.
                 _amdIntPendingMsg = value;
+                return true;
+            case >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3:
+                // The legacy performance counters: accepted and dropped, as QEMU TCG does; nothing counts events, and
+                // a counter reading back 0 makes Linux report "Broken PMU hardware" and use software events.
                 return true;
             case Msr.MtrrDefType:
                 if ((value & ~0xCFFUL) != 0) return false; // reserved bits 63:12 and 9:8

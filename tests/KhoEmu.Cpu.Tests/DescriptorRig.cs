@@ -15,13 +15,14 @@ public sealed class DescriptorRig : IDisposable
     public const int FreeIndex = 8;
     public const ushort GdtLimit = 0x3FF;
 
-    public TestRig Rig { get; } = new();
+    public TestRig Rig { get; }
     public Cpu Cpu => Rig.Cpu;
     public int Bitness { get; }
 
     /// <param name="mode">64 (long mode), 32 (compatibility mode), "legacy" protected mode 32 with <paramref name="legacy"/>.</param>
-    public DescriptorRig(int bitness, int cpl, bool legacy = false)
+    public DescriptorRig(int bitness, int cpl, bool legacy = false, CpuModel? model = null)
     {
+        Rig = new TestRig(model: model);
         Bitness = bitness;
         ulong[] gdt = [0, 0x00AF_9B00_0000_FFFF, 0x00CF_9300_0000_FFFF, 0x00CF_9B00_0000_FFFF, 0x00CF_FB00_0000_FFFF,
             0x00CF_F300_0000_FFFF, 0x00AF_FB00_0000_FFFF];
@@ -39,6 +40,20 @@ public sealed class DescriptorRig : IDisposable
         Cpu.LoadSegment(SegReg.CS, SegmentCache.FromDescriptor(cs, gdt[cs >> 3]));
         foreach (int s in new[] { SegReg.DS, SegReg.ES, SegReg.SS, SegReg.FS, SegReg.GS })
             Cpu.LoadSegment(s, SegmentCache.FromDescriptor(ds, gdt[ds >> 3]));
+    }
+
+    /// <summary>Runs <paramref name="count"/> instructions of 64-bit ring-0 code (MSR and control-register set-up),
+    /// then returns to the rig's mode and privilege level.</summary>
+    public void RunRing0(Action<Assembler> build, int count)
+    {
+        var cs = Cpu.GetSegment(SegReg.CS);
+        var ss = Cpu.GetSegment(SegReg.SS);
+        Cpu.LoadSegment(SegReg.CS, SegmentCache.FromDescriptor(0x08, 0x00AF_9B00_0000_FFFF));
+        Cpu.LoadSegment(SegReg.SS, SegmentCache.FromDescriptor(0x10, 0x00CF_9300_0000_FFFF));
+        Rig.Load(build);
+        if (Cpu.Run((ulong)count) != StopReason.InstructionLimit) throw new InvalidOperationException(Cpu.Diagnostic);
+        Cpu.LoadSegment(SegReg.CS, cs);
+        Cpu.LoadSegment(SegReg.SS, ss);
     }
 
     public void SetDescriptor(int index, ulong descriptor) => Rig.W64(GdtBase + (ulong)index * 8, descriptor);
