@@ -123,6 +123,24 @@ public sealed class InterruptCornerCaseTests
         Assert.That(rig.Cpu.GetGpr(Cpu.RAX), Is.EqualTo(TestRig.CodeBase + 8));
     }
 
+    [Test]
+    public void PopSsDelaysAnInterruptUntilAfterTheNextInstruction()
+    {
+        // Compatibility mode: PUSH SS (16h) at +0, POP SS (17h) at +1, the interrupt pending from +2 on (IF = 1),
+        // held over the NOP at +2: RIP +3 is saved.
+        using var d = new DescriptorRig(32, 0);
+        var rig = d.Rig;
+        rig.SetGate(0x40, Handler);
+        rig.Load(a => { a.mov(rax, __qword_ptr[rsp]); a.mov(r15, 0x40); a.hlt(); }, Handler);
+        d.Load(a => { a.db(0x16, 0x17); a.nop(); a.nop(); a.nop(); a.hlt(); });
+        d.Cpu.SetGpr(Cpu.RSP, TestRig.StackTop);
+        d.Cpu.Interrupts = new TestInterruptSink(0x40, () => d.Cpu.InstructionPointer >= TestRig.CodeBase + 2);
+        d.Cpu.SetRflags(Rflags.Reserved1 | Rflags.IF);
+        d.Cpu.Run(50);
+        Assert.That(d.Cpu.GetGpr(15), Is.EqualTo(0x40), d.Cpu.Diagnostic);
+        Assert.That(d.Cpu.GetGpr(Cpu.RAX), Is.EqualTo(TestRig.CodeBase + 3));
+    }
+
     /// <summary>Runs <paramref name="code"/> with a handler for <paramref name="faultVector"/> that stores the error
     /// code in RBX and the saved RIP in RAX.</summary>
     private static TestRig FaultRig(int faultVector, Action<TestRig> setup, Action<Assembler> code, DescriptorRig? d = null)
