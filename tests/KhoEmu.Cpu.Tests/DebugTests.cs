@@ -98,7 +98,7 @@ public sealed class DebugTests
         Assert.That(rig.Cpu.GetGpr(14), Is.Zero);
     }
 
-    /// <summary>Code that sets TF with POPF, then <paramref name="after"/>.</summary>
+    /// <summary>Code that sets TF with PUSHFQ / OR [RSP] / POPFQ (1 + 8 + 1 bytes).</summary>
     private static void SetTf(Iced.Intel.Assembler a)
     {
         a.pushfq(); a.or(__qword_ptr[rsp], (int)Tf); a.popfq();
@@ -122,10 +122,10 @@ public sealed class DebugTests
     public void MovSsDelaysTheSingleStepTrapByOneInstruction()
     {
         using var rig = DebugRig();
-        // +10: mov eax, 0x10 (5) runs with TF: trap after it at +15? It is the first instruction after POPF.
         rig.Load(a => { a.mov(eax, 0x10); SetTf(a); a.mov(ss, eax); a.nop(); a.nop(); a.hlt(); });
         rig.Cpu.Run(50);
-        // mov eax (5), pushfq (1), or (8), popfq (1) → MOV SS at +15, NOP at +17, next NOP at +18.
+        // mov eax (5), pushfq (1), or (8), popfq (1) → MOV SS (8E D0) at +15 runs with TF; its trap waits for the
+        // NOP at +17 and is taken with RIP +18.
         Assert.That(rig.Cpu.GetGpr(12), Is.EqualTo(1UL), rig.Cpu.Diagnostic);
         Assert.That(rig.Cpu.GetGpr(Cpu.RAX), Is.EqualTo(TestRig.CodeBase + 18), "the trap after MOV SS waits for the NOP");
         Assert.That(rig.Cpu.GetGpr(Cpu.RBX) & (1 << 14), Is.Not.Zero, "DR6.BS");

@@ -55,7 +55,6 @@ public sealed class InterruptCornerCaseTests
         r.Rig.W64(TestRig.DataBase, 0x1122_3344_5566_7788);
         r.Cpu.SetGpr(Cpu.RBP, TestRig.DataBase);
         r.Cpu.SetGpr(Cpu.RSP, 0x1234);
-        r.Cpu.SetGpr(Cpu.RBP, TestRig.DataBase);
         Assert.That(r.Cpu.Run(1), Is.EqualTo(StopReason.InstructionLimit), r.Cpu.Diagnostic);
         Assert.That(r.Cpu.GetGpr(Cpu.RSP), Is.EqualTo(TestRig.DataBase + (ulong)popped));
         ulong expect = popped switch

@@ -2,7 +2,7 @@ using KhoEmu.Core;
 
 namespace KhoEmu.Cpu.Tests;
 
-/// <summary>An interrupt controller for tests: one vector, pending while <see cref="Pending"/> says so, acknowledged once.</summary>
+/// <summary>An interrupt controller for tests: one vector, pending while <c>pending()</c> says so, acknowledged once.</summary>
 public sealed class TestInterruptSink(int vector, Func<bool> pending) : IInterruptSink
 {
     public int Acknowledged { get; private set; }

@@ -91,6 +91,40 @@ public sealed class VendorAndMsrTests
     }
 
     [Test]
+    public void EpycHasHwcrWithTscFreqSelAndNbCfgStorage()
+    {
+        using var rig = Rig(CpuModels.Epyc);
+        Assert.That(Rdmsr(rig, Msr.AmdHwcr), Is.EqualTo(1UL << 24), "HWCR.TscFreqSel: the TSC counts at P0");
+        Assert.That(Wrmsr(rig, Msr.AmdHwcr, 0), Is.True);
+        Assert.That(Rdmsr(rig, Msr.AmdHwcr), Is.EqualTo(1UL << 24), "TscFreqSel is read-only 1");
+        Assert.That(Rdmsr(rig, Msr.AmdNbCfg), Is.EqualTo(0UL));
+        Assert.That(Wrmsr(rig, Msr.AmdNbCfg, 1UL << 46), Is.True, "Linux sets EnableCf8ExtCfg");
+        Assert.That(Rdmsr(rig, Msr.AmdNbCfg), Is.EqualTo(1UL << 46));
+        using var intel = Rig();
+        Assert.That(Rdmsr(intel, Msr.AmdHwcr), Is.Null);
+        Assert.That(Rdmsr(intel, Msr.AmdNbCfg), Is.Null);
+    }
+
+    [Test]
+    public void EmmsEmptiesEveryX87Tag()
+    {
+        // Linux runs FNCLEX; EMMS; FILD on every AMD CPU (X86_BUG_FXSAVE_LEAK), MMX advertised or not.
+        using var rig = Rig(CpuModels.Epyc);
+        rig.Load(a =>
+        {
+            a.fninit(); a.fld1(); a.fldz(); a.emms();
+            a.mov(rsi, TestRig.DataBase); a.fnstenv(__[rsi]);
+        });
+        Assert.That(rig.Cpu.Run(6), Is.EqualTo(StopReason.InstructionLimit), rig.Cpu.Diagnostic);
+        Assert.That(rig.Memory.ReadPhys(TestRig.DataBase + 8, 2), Is.EqualTo(0xFFFFUL), "FTW: all empty");
+        Assert.That(rig.Memory.ReadPhys(TestRig.DataBase + 4, 2) & 0x3800, Is.EqualTo(6UL << 11), "TOP unchanged");
+        rig.Cpu.SetGpr(15, 0);
+        rig.Load(a => { a.mov(rax, cr0); a.or(eax, 1 << 2); a.mov(cr0, rax); a.emms(); });
+        rig.Cpu.Run(5);
+        Assert.That(rig.Cpu.GetGpr(15), Is.EqualTo(GpMarker), "#UD with CR0.EM");
+    }
+
+    [Test]
     public void AmdPerformanceCounterMsrsAreAbsentOnIntel()
     {
         using var rig = Rig();

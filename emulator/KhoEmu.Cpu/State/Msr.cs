@@ -24,6 +24,10 @@ public static class Msr
     public const uint AmdSyscfg = 0xC001_0010;
     /// <summary>AMD legacy performance counters (AMD APM vol. 2, 13.2.1): PERF_CTL0-3 (event selects), PERF_CTR0-3.</summary>
     public const uint AmdPerfCtl0 = 0xC001_0000, AmdPerfCtr3 = 0xC001_0007;
+    /// <summary>AMD HWCR (APM vol. 2, appendix A; PPR for family 17h, MSRC001_0015): bit 24 TscFreqSel reads 1.</summary>
+    public const uint AmdHwcr = 0xC001_0015;
+    /// <summary>AMD NB_CFG (BKDG for family 10h, MSRC001_001F): bit 46 EnableCf8ExtCfg.</summary>
+    public const uint AmdNbCfg = 0xC001_001F;
     /// <summary>AMD Interrupt Pending Message (BKDG for family 0Fh, MSRC001_0055): its C1E bits say whether the C1E
     /// idle state (erratum 400) is active.</summary>
     public const uint AmdIntPendingMsg = 0xC001_0055;
