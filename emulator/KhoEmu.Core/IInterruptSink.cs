@@ -8,6 +8,12 @@ public interface IInterruptSink
 
     /// <summary>The CPU accepts the highest-priority pending vector (INTA cycle). Returns -1 if none.</summary>
     int AcknowledgeInterrupt();
+
+    /// <summary>True when a non-maskable interrupt is waiting (not masked by RFLAGS.IF).</summary>
+    bool HasPendingNmi => false;
+
+    /// <summary>The CPU accepts the pending NMI; false if there was none.</summary>
+    bool AcknowledgeNmi() => false;
 }
 
 /// <summary>An interrupt request line (ISA IRQ or PCI INTx) that a device raises and lowers.</summary>

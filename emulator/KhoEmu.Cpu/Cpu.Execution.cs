@@ -14,7 +14,17 @@ public sealed unsafe partial class Cpu
     private bool _stopRequested;
     private ulong _insnStart;
     private ulong _idleTime;     // virtual ns spent halted
-    private ulong _shadowUntil;  // interrupts are inhibited until this instruction count (STI, MOV SS)
+    /// <summary>The interrupt shadow over the next instruction (SDM vol. 3, 6.8.3): none, after STI, or after
+    /// MOV SS/POP SS (which also holds NMIs and debug traps). <see cref="_shadowRequest"/> is what the current
+    /// instruction asks for; it takes effect when the instruction retires.</summary>
+    private int _shadow, _shadowRequest;
+    internal const int ShadowSti = 1, ShadowMovSs = 2;
+    /// <summary>NMIs are blocked from the delivery of one until the next IRET (SDM vol. 3, 6.7.1).</summary>
+    private bool _nmiBlocked;
+    /// <summary>Set by every event delivery; an instruction that delivered one (INT n) takes no single-step trap.</summary>
+    private bool _eventDelivered;
+    /// <summary>Set when IRET loaded RFLAGS.RF: it then survives the IRET to cover the next instruction.</summary>
+    internal bool _rfLoaded;
 
     internal bool Faulted;
     private int _faultVector;
@@ -87,9 +97,17 @@ public sealed unsafe partial class Cpu
             if (VirtualNow >= Clock.NextDeadline) Clock.AdvanceTo(VirtualNow);
             if (_stopRequested) continue;
 
-            if (IF && InstructionCount >= _shadowUntil && Interrupts is { HasPendingInterrupt: true } pic)
+            if (_shadow == 0 && Interrupts is { } pic)
             {
-                int vector = pic.AcknowledgeInterrupt();
+                if (!_nmiBlocked && pic.HasPendingNmi && pic.AcknowledgeNmi())
+                {
+                    _nmiBlocked = true;
+                    _halted = false;
+                    _insnStart = Rip;
+                    DeliverEvent(Vector.NMI, EventKind.External, 0);
+                    continue;
+                }
+                int vector = IF && pic.HasPendingInterrupt ? pic.AcknowledgeInterrupt() : -1;
                 if (vector >= 0)
                 {
                     _halted = false;
@@ -113,18 +131,21 @@ public sealed unsafe partial class Cpu
                 continue;
             }
 
-            ExecuteBlock(limit);
+            if (NeedsStepping) StepInstruction(limit);
+            else ExecuteBlock(limit, single: false);
             if (Faulted)
             {
                 Faulted = false;
                 Rip = _insnStart;
+                _shadow = _shadowRequest = 0;
+                _dataHits = _pendingDebugTrap = 0;
                 DeliverEvent(_faultVector, EventKind.Fault, _faultError, _faultHasError);
             }
         }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ExecuteBlock(ulong limit)
+    private void ExecuteBlock(ulong limit, bool single)
     {
         ulong linear = Is64 ? Rip : (uint)(Seg[SegReg.CS].Base + Rip);
         _insnStart = Rip;
@@ -143,7 +164,7 @@ public sealed unsafe partial class Cpu
         ulong budget = limit - InstructionCount;
         int n = ops.Length;
         if ((ulong)n > budget) n = (int)budget;
-        if (TraceHook is not null && n > 1) n = 1;
+        if ((single || TraceHook is not null) && n > 1) n = 1;
         _exitBlock = false;
         ulong mask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFF_FFFF : 0xFFFF;
         int i = 0;
@@ -161,6 +182,12 @@ public sealed unsafe partial class Cpu
             }
         }
         InstructionCount += (ulong)i;
+        if (!single && _shadowRequest != 0 && !Faulted)
+        {
+            // STI/MOV SS end the block (they set _exitBlock), so the request is the last instruction's.
+            _shadow = _shadowRequest;
+            _shadowRequest = 0;
+        }
     }
 
     /// <summary>Drops decoded code of a written page (called by memory for code-page writes).</summary>

@@ -23,15 +23,26 @@ public sealed partial class Cpu
 {
     private bool _tripleFault;
     private int _deliveringVector = -1;
+    private bool _pushRf;
+
+    /// <summary>RFLAGS as the event's frame saves it.</summary>
+    private ulong FrameFlags() => GetRflags() | (_pushRf ? Rflags.RF : 0);
 
     /// <summary>The exception that could not be delivered, when the machine stopped on a triple fault.</summary>
     public bool TripleFaulted => _tripleFault;
 
-    internal void DeliverEvent(int vector, EventKind kind, int error, bool hasError = false)
+    /// <param name="restartRip">For INT n/INT3/INTO/INT1: the instruction's own RIP, which a fault raised while
+    /// delivering it pushes (the delivery faults on the instruction, SDM vol. 3, 6.12.1 and 6.13).</param>
+    internal void DeliverEvent(int vector, EventKind kind, int error, bool hasError = false, ulong? restartRip = null)
     {
         int previous = _deliveringVector;
         _deliveringVector = vector;
         Faulted = false;
+        _eventDelivered = true;
+        // Fault-class exceptions other than #DB push RFLAGS with RF = 1, so the restarted instruction does not hit its
+        // instruction breakpoint again (SDM vol. 3, 18.3.1.1); traps, interrupts and INT n push RF as it is (0).
+        _pushRf = kind == EventKind.Fault && Vector.IsFault(vector);
+        if (vector == Vector.DB) Dr[7] &= ~Dr7GD; // the handler may use the debug registers (SDM vol. 3, 18.2.4)
         if (Mode == CpuMode.Real16) DeliverReal(vector);
         else if ((Efer & Msr.EferLma) != 0) DeliverLong(vector, kind, error, hasError);
         else DeliverProtected(vector, kind, error, hasError);
@@ -42,6 +53,7 @@ public sealed partial class Cpu
 
         // A fault while delivering: escalate (SDM vol. 3, table 6-5).
         Faulted = false;
+        if (restartRip is { } r) Rip = r;
         int second = _faultVector;
         if (vector == Vector.DF || previous == Vector.DF)
         {
@@ -198,7 +210,7 @@ public sealed partial class Cpu
         else if (newCpl < Cpl) rsp = SysRead(Tr.Base + 4 + (ulong)newCpl * 8, 8);
         if (Faulted) return;
         rsp &= ~0xFUL;
-        ulong flags = GetRflags();
+        ulong flags = FrameFlags();
         Span<ulong> frame = [oldSs.Selector, Gpr[RSP], flags, Seg[SegReg.CS].Selector, Rip, (ulong)(uint)error];
         int count = hasError ? 6 : 5;
         int cpl = Cpl;
@@ -249,7 +261,7 @@ public sealed partial class Cpu
             if (Faulted || !ReadDescriptor(ssSel, out ulong ssd, Vector.TS)) return;
             ss = SegmentCache.FromDescriptor(ssSel, ssd);
         }
-        ulong flags = GetRflags();
+        ulong flags = FrameFlags();
         int w = gate32 ? 4 : 2;
         Span<ulong> frame = [oldSs.Selector, oldEsp, flags, Seg[SegReg.CS].Selector, Rip, (ulong)(uint)error];
         int first = newCpl < cpl ? 0 : 2;

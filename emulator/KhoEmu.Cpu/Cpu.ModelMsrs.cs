@@ -15,7 +15,10 @@ public sealed partial class Cpu
     /// <summary>IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported (QEMU's value).</summary>
     private const ulong MtrrCapValue = 8 | (1 << 8) | (1 << 10);
 
-    private ulong _miscEnable, _mtrrDefType, _amdSyscfg, _amdIntPendingMsg;
+    private ulong _miscEnable, _mtrrDefType, _amdSyscfg, _amdIntPendingMsg, _amdHwcr, _amdNbCfg;
+
+    /// <summary>HWCR.TscFreqSel (bit 24): the TSC counts at the P0 frequency; read-only 1 from family 10h on.</summary>
+    private const ulong HwcrTscFreqSel = 1UL << 24;
     private readonly ulong[] _mtrrVariable = new ulong[16];
     private readonly ulong[] _mtrrFixed = new ulong[11];
 
@@ -25,6 +28,8 @@ public sealed partial class Cpu
         _mtrrDefType = 0; // MTRRs disabled: firmware enables them (SDM vol. 3, 12.11.5)
         _amdSyscfg = 0;
         _amdIntPendingMsg = 0; // C1E not active: there is no C1E idle state here
+        _amdHwcr = HwcrTscFreqSel;
+        _amdNbCfg = 0;
         Array.Clear(_mtrrVariable);
         Array.Clear(_mtrrFixed);
     }
@@ -42,6 +47,10 @@ public sealed partial class Cpu
         if (limit && leaf == 0) r.Eax = Math.Min(r.Eax, 2);
         if (leaf == 0x8000_0001 && !NxAvailable) r.Edx &= ~(1u << 20);
         AdjustXstateCpuid(leaf, subleaf, ref r);
+        // CPUID.1:EDX.APIC (and AMD's copy in 8000_0001h) reads 0 while IA32_APIC_BASE.EN is clear (SDM vol. 3, 11.4.3).
+        if ((leaf == 1 || (leaf == 0x8000_0001 && !Model.IsIntel)) && TryReadMsr(Msr.ApicBase, out ulong apicBase)
+            && (apicBase & Msr.ApicBaseEnable) == 0)
+            r.Edx &= ~(1u << 9);
         return r;
     }
 
@@ -61,7 +70,8 @@ public sealed partial class Cpu
             && (msr is Msr.MtrrCap or Msr.MtrrDefType or >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 || FixedMtrrIndex(msr) >= 0);
         return mtrr || msr == Msr.BiosSignId
             || (Model.IsIntel && msr is Msr.MiscEnable or Msr.FeatureControl)
-            || (!Model.IsIntel && msr is Msr.AmdSyscfg or Msr.AmdIntPendingMsg)
+            || (!Model.IsIntel && msr is Msr.AmdSyscfg or Msr.AmdIntPendingMsg or Msr.AmdHwcr or Msr.AmdNbCfg
+                or >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3)
             || (msr == Msr.ArchCapabilities && Model.Has(CpuFeature.ArchCapabilities));
     }
 
@@ -78,7 +88,10 @@ public sealed partial class Cpu
             Msr.MtrrCap => MtrrCapValue,
             Msr.AmdSyscfg => _amdSyscfg,
             Msr.AmdIntPendingMsg => _amdIntPendingMsg,
+            Msr.AmdHwcr => _amdHwcr,
+            Msr.AmdNbCfg => _amdNbCfg,
             Msr.MtrrDefType => _mtrrDefType,
+            >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3 => 0, // no event is counted (QEMU TCG also reads 0)
             >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[msr - Msr.MtrrPhysBase0],
             _ => _mtrrFixed[FixedMtrrIndex(msr)],
         };
@@ -105,6 +118,19 @@ public sealed partial class Cpu
             case Msr.AmdIntPendingMsg:
                 // Storage, as QEMU; Linux reads it (unguarded) on family 0Fh parts with erratum 400 to detect C1E.
                 _amdIntPendingMsg = value;
+                return true;
+            case Msr.AmdHwcr:
+                // Storage (QEMU TCG reads 0 and drops writes); Linux reads TscFreqSel on family > 10h, which stays 1.
+                _amdHwcr = value | HwcrTscFreqSel;
+                return true;
+            case Msr.AmdNbCfg:
+                // Storage; Linux sets EnableCf8ExtCfg (bit 46) when a CPU comes online. Port CF8h ignores it: ECAM
+                // (MCFG) is how extended configuration space is reached on this board.
+                _amdNbCfg = value;
+                return true;
+            case >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3:
+                // The legacy performance counters: accepted and dropped, as QEMU TCG does; nothing counts events, and
+                // a counter reading back 0 makes Linux report "Broken PMU hardware" and use software events.
                 return true;
             case Msr.MtrrDefType:
                 if ((value & ~0xCFFUL) != 0) return false; // reserved bits 63:12 and 9:8

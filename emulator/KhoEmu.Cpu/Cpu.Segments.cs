@@ -14,7 +14,6 @@ public sealed partial class Cpu
         if (Mode == CpuMode.Real16)
         {
             Seg[seg] = SegmentCache.RealMode(selector, seg == SegReg.CS ? (ushort)0x9B : Seg[seg].Attributes == 0 ? (ushort)0x93 : Seg[seg].Attributes);
-            if (seg == SegReg.SS) _shadowUntil = InstructionCount + 2;
             return;
         }
         if ((selector & 0xFFFC) == 0)
@@ -31,7 +30,6 @@ public sealed partial class Cpu
             bool writableData = (cache.Attributes & 0x1A) == 0x12;
             if (!writableData || (selector & 3) != Cpl || cache.Dpl != Cpl) { RaiseFault(Vector.GP, selector & 0xFFFC); return; }
             if (!cache.Present) { RaiseFault(Vector.SS, selector & 0xFFFC); return; }
-            _shadowUntil = InstructionCount + 2;
         }
         else if (!cache.Present) { RaiseFault(Vector.NP, selector & 0xFFFC); return; }
         if (seg >= SegReg.FS && Is64) cache.Base = (uint)cache.Base; // the MSR holds the 64-bit base
@@ -98,8 +96,9 @@ public sealed partial class Cpu
     internal void SoftwareInterrupt(int vector, EventKind kind = EventKind.Software)
     {
         if (Faulted) return;
+        ulong start = _insnStart;
         _insnStart = Rip; // the return address is the next instruction
-        DeliverEvent(vector, kind, 0);
+        DeliverEvent(vector, kind, 0, restartRip: start);
         if (Faulted) return;
         _exitBlock = true;
     }
@@ -107,6 +106,7 @@ public sealed partial class Cpu
     /// <summary>IRET/IRETD/IRETQ (Intel SDM vol. 2, IRET): same-privilege and outer-privilege returns; no task return.</summary>
     internal void InterruptReturn(int size)
     {
+        _nmiBlocked = false; // IRET ends NMI blocking (SDM vol. 3, 6.7.1)
         if (Mode == CpuMode.Real16)
         {
             ulong ip = PeekStack(size), cs = PeekStack(size, (ulong)size), fl = PeekStack(size, (ulong)(2 * size));
@@ -162,6 +162,7 @@ public sealed partial class Cpu
         if (size == 2) writable &= 0xFFFF;
         MaterializeFlags();
         _rflags = (_rflags & ~writable) | (newFlags & writable) | Rflags.Reserved1;
+        _rfLoaded = (_rflags & Rflags.RF) != 0;
         if (rpl > oldCpl) ClearDataSegmentsAbove(rpl);
         _exitBlock = true;
     }
@@ -187,7 +188,8 @@ public sealed partial class Cpu
         MaterializeFlags();
         bool wasIf = IF;
         _rflags = (_rflags & ~writable) | (value & writable) | Rflags.Reserved1;
-        if (!wasIf && IF) _exitBlock = true;
+        // Newly enabled interrupts, and TF (single-step from the next instruction on), need the run loop's checks.
+        if ((!wasIf && IF) || (_rflags & Rflags.TF) != 0) _exitBlock = true;
     }
 
     internal void Halt()
@@ -196,12 +198,31 @@ public sealed partial class Cpu
         _exitBlock = true;
     }
 
-    /// <summary>SYSCALL (Intel SDM vol. 2): RCX = RIP, R11 = RFLAGS, CS/SS from STAR, RIP = LSTAR, mask with SFMASK.</summary>
+    /// <summary>
+    /// SYSCALL. Intel (SDM vol. 2B): 64-bit mode only, #UD elsewhere. AMD (APM vol. 3, SYSCALL): any protected mode;
+    /// in long mode RIP = LSTAR from 64-bit mode and CSTAR from compatibility mode, outside long mode EIP = STAR[31:0]
+    /// with a flat 32-bit CS (RFLAGS.VM, IF and RF cleared, no SFMASK). Both: RCX = next RIP, R11 = RFLAGS in long
+    /// mode, CS/SS from STAR[47:32], CPL 0. The rule follows the model's CPUID vendor. Real mode: #UD on both.
+    /// </summary>
     internal void Syscall()
     {
-        if ((Efer & Msr.EferSce) == 0 || !Is64) { RaiseFault(Vector.UD); return; }
+        bool longMode = (Efer & Msr.EferLma) != 0;
+        bool allowed = Model.IsIntel ? Is64 : Mode != CpuMode.Real16;
+        if ((Efer & Msr.EferSce) == 0 || !allowed) { RaiseFault(Vector.UD); return; }
         ulong star = ReadMsrValue(Msr.Star);
         ushort sel = (ushort)(star >> 32);
+        if (!longMode)
+        {
+            Gpr[RCX] = (uint)Rip;
+            Seg[SegReg.CS] = new SegmentCache { Selector = (ushort)(sel & 0xFFFC), Limit = 0xFFFFFFFF, Attributes = 0xC09B };
+            Seg[SegReg.SS] = new SegmentCache { Selector = (ushort)((sel + 8) & 0xFFFC), Limit = 0xFFFFFFFF, Attributes = 0xC093 };
+            SetCpl(0);
+            _rflags &= ~(Rflags.VM | Rflags.IF | Rflags.RF);
+            Rip = (uint)star;
+            UpdateMode();
+            _exitBlock = true;
+            return;
+        }
         Gpr[RCX] = Rip;
         Gpr[11] = GetRflags() & ~Rflags.RF;
         Seg[SegReg.CS] = new SegmentCache { Selector = (ushort)(sel & 0xFFFC), Limit = 0xFFFFFFFF, Attributes = 0xA09B };
@@ -209,7 +230,7 @@ public sealed partial class Cpu
         SetCpl(0);
         _rflags &= ~(ReadMsrValue(Msr.Sfmask) | Rflags.RF);
         _rflags |= Rflags.Reserved1;
-        Rip = ReadMsrValue(Msr.Lstar);
+        Rip = ReadMsrValue(Is64 ? Msr.Lstar : Msr.Cstar);
         UpdateMode();
         _exitBlock = true;
     }

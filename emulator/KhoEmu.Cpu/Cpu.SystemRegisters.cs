@@ -89,6 +89,9 @@ public sealed partial class Cpu
                 Efer = (value & allowed) | (Efer & Msr.EferLma);
                 FlushTlb();
                 return true;
+            case Msr.FsBase or Msr.GsBase or Msr.KernelGsBase or Msr.Lstar or Msr.Cstar or Msr.SysenterEsp
+                or Msr.SysenterEip when !IsCanonical(value):
+                return false; // linear addresses: #GP(0) unless canonical (SDM vol. 2B WRMSR, vol. 4 table 2-2)
             case Msr.FsBase: Seg[SegReg.FS].Base = value; return true;
             case Msr.GsBase: Seg[SegReg.GS].Base = value; return true;
             case Msr.Tsc: _idleTime += value - VirtualNow; return true;
@@ -104,6 +107,9 @@ public sealed partial class Cpu
         return false;
     }
 
+    /// <summary>True when bits 63:47 of <paramref name="la"/> are equal (48-bit linear addresses, CPUID 8000_0008h).</summary>
+    internal static bool IsCanonical(ulong la) => (ulong)((long)(la << 16) >> 16) == la;
+
     internal void SwapGs()
     {
         ulong k = ReadMsrValue(Msr.KernelGsBase);
@@ -117,10 +123,11 @@ public sealed partial class Cpu
 
 public sealed partial class Cpu
 {
-    /// <summary>STI and MOV SS delay interrupt recognition by one instruction.</summary>
-    internal void InhibitInterruptsForOneInstruction()
+    /// <summary>STI (<see cref="ShadowSti"/>) and MOV SS/POP SS (<see cref="ShadowMovSs"/>) delay interrupt
+    /// recognition until the next instruction has run (SDM vol. 3, 6.8.3).</summary>
+    internal void RequestInterruptShadow(int kind)
     {
-        _shadowUntil = InstructionCount + 2;
+        _shadowRequest = kind;
         _exitBlock = true;
     }
 }

@@ -85,9 +85,7 @@ public sealed partial class Cpu
         Tr = new SegmentCache { Attributes = 0x8B, Limit = 0xFFFF };
         Cr0 = ControlBits.Cr0ET | ControlBits.Cr0CD | ControlBits.Cr0NW;
         Cr2 = Cr3 = Cr4 = Cr8 = Efer = 0;
-        Array.Clear(Dr);
-        Dr[6] = 0xFFFF0FF0;
-        Dr[7] = 0x400;
+        ResetDebugState();
         Cpl = 0;
         _msrs.Clear();
         _msrs[Msr.Pat] = 0x0007040600070406;
@@ -97,6 +95,8 @@ public sealed partial class Cpu
         _halted = false;
         _tripleFault = false;
         _deliveringVector = -1;
+        _shadow = _shadowRequest = 0;
+        _nmiBlocked = false;
         UpdateMode();
         FlushTlb();
     }

@@ -46,9 +46,15 @@ public static class CpuModels
             Prefetchw, Pku, Pks, Rdpid, Xsaveopt, Xsavec, Xgetbv1,
         ]);
 
+    /// <summary>QEMU's EPYC-v1 (Zen, Naples): AuthenticAMD family 23 model 1 stepping 2, max leaves 0Dh and
+    /// 8000_001Eh. Of its features this CPU implements POPCNT, RDRAND, RDSEED, FSGSBASE, RDTSCP, 1 GiB pages and
+    /// PREFETCHW; its SSE3-AVX2, XSAVE, SMEP/SMAP, SVM, TOPOEXT and the rest are not advertised.</summary>
+    public static CpuModel Epyc { get; } = new("EPYC", CpuModel.Amd, 23, 1, 2, "AMD EPYC Processor",
+        0xD, 0x8000_001E, [.. Common, Popcnt, Rdrand, Fsgsbase, Rdseed, Page1G, Rdtscp, Prefetchw]);
+
     public static CpuModel Default => Denverton;
 
-    public static IReadOnlyList<CpuModel> All { get; } = [Denverton, Qemu64, Max];
+    public static IReadOnlyList<CpuModel> All { get; } = [Denverton, Qemu64, Epyc, Max];
 
     /// <summary>The model named <paramref name="name"/> (case-insensitive; QEMU's versioned names "-v1" accepted).</summary>
     public static CpuModel? Find(string name)

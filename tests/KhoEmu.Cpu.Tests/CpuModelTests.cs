@@ -9,12 +9,12 @@ namespace KhoEmu.Cpu.Tests;
 [TestFixture, Parallelizable(ParallelScope.All)]
 public sealed class CpuModelTests
 {
-    private const ulong GpHandler = TestRig.CodeBase + 0x800;
-    private const ulong GpMarker = 0xBAD;
+    internal const ulong GpHandler = TestRig.CodeBase + 0x800;
+    internal const ulong GpMarker = 0xBAD;
 
     /// <summary>A rig whose #GP and #UD handler sets R15 to <see cref="GpMarker"/>; helpers run exact instruction
     /// counts (no HLT, which would leave the CPU halted for the next helper).</summary>
-    private static TestRig Rig(CpuModel? model = null)
+    internal static TestRig Rig(CpuModel? model = null)
     {
         var rig = new TestRig(model: model);
         rig.SetGate(Vector.GP, GpHandler);
@@ -23,7 +23,7 @@ public sealed class CpuModelTests
         return rig;
     }
 
-    private static (uint A, uint B, uint C, uint D) Cpuid(TestRig rig, uint leaf, uint subleaf = 0)
+    internal static (uint A, uint B, uint C, uint D) Cpuid(TestRig rig, uint leaf, uint subleaf = 0)
     {
         rig.Load(a => { a.mov(eax, leaf); a.mov(ecx, subleaf); a.cpuid(); });
         Assert.That(rig.Cpu.Run(3), Is.EqualTo(StopReason.InstructionLimit), rig.Cpu.Diagnostic);
@@ -32,7 +32,7 @@ public sealed class CpuModelTests
     }
 
     /// <summary>RDMSR; null when it raised #GP.</summary>
-    private static ulong? Rdmsr(TestRig rig, uint msr)
+    internal static ulong? Rdmsr(TestRig rig, uint msr)
     {
         rig.Cpu.SetGpr(15, 0);
         rig.Load(a => { a.mov(ecx, msr); a.rdmsr(); });
@@ -42,7 +42,7 @@ public sealed class CpuModelTests
     }
 
     /// <summary>WRMSR; false when it raised #GP.</summary>
-    private static bool Wrmsr(TestRig rig, uint msr, ulong value)
+    internal static bool Wrmsr(TestRig rig, uint msr, ulong value)
     {
         rig.Cpu.SetGpr(15, 0);
         rig.Load(a => { a.mov(ecx, msr); a.mov(eax, (uint)value); a.mov(edx, (uint)(value >> 32)); a.wrmsr(); });
@@ -50,10 +50,10 @@ public sealed class CpuModelTests
         return rig.Cpu.GetGpr(15) != GpMarker;
     }
 
-    private static string Text(params uint[] words) =>
+    internal static string Text(params uint[] words) =>
         Encoding.ASCII.GetString(words.SelectMany(BitConverter.GetBytes).ToArray()).TrimEnd('\0');
 
-    private static (int Family, int Model, int Stepping) Decode(uint eax)
+    internal static (int Family, int Model, int Stepping) Decode(uint eax)
     {
         int family = (int)(eax >> 8) & 0xF, model = (int)(eax >> 4) & 0xF;
         if (family == 0xF) family += (int)(eax >> 20) & 0xFF;

@@ -42,6 +42,20 @@ public sealed class DescriptorRig : IDisposable
             Cpu.LoadSegment(s, SegmentCache.FromDescriptor(ds, gdt[ds >> 3]));
     }
 
+    /// <summary>Runs <paramref name="count"/> instructions of 64-bit ring-0 code (MSR and control-register set-up),
+    /// then returns to the rig's mode and privilege level.</summary>
+    public void RunRing0(Action<Assembler> build, int count)
+    {
+        var cs = Cpu.GetSegment(SegReg.CS);
+        var ss = Cpu.GetSegment(SegReg.SS);
+        Cpu.LoadSegment(SegReg.CS, SegmentCache.FromDescriptor(0x08, 0x00AF_9B00_0000_FFFF));
+        Cpu.LoadSegment(SegReg.SS, SegmentCache.FromDescriptor(0x10, 0x00CF_9300_0000_FFFF));
+        Rig.Load(build);
+        if (Cpu.Run((ulong)count) != StopReason.InstructionLimit) throw new InvalidOperationException(Cpu.Diagnostic);
+        Cpu.LoadSegment(SegReg.CS, cs);
+        Cpu.LoadSegment(SegReg.SS, ss);
+    }
+
     public void SetDescriptor(int index, ulong descriptor) => Rig.W64(GdtBase + (ulong)index * 8, descriptor);
 
     /// <summary>Assembles code for the rig's bitness at <see cref="TestRig.CodeBase"/> and points RIP at it.</summary>

@@ -92,7 +92,7 @@ public sealed class LegacyInstructionTests
     }
 
     /// <summary>A 64-bit TSS at 0x5000 with RSP0 for privilege changes from ring 3.</summary>
-    private static void SetRsp0(DescriptorRig r, ulong rsp0)
+    internal static void SetRsp0(DescriptorRig r, ulong rsp0)
     {
         const ulong tss = 0x5000;
         r.Rig.W64(tss + 4, rsp0);

@@ -114,6 +114,7 @@ internal static unsafe class X87Table
         Reg(&Fdecstp, Mnemonic.Fdecstp);
         Reg(&Fnop, Mnemonic.Fnop, Mnemonic.Feni, Mnemonic.Fdisi, Mnemonic.Fsetpm);
         Reg(&FnopNoWait, Mnemonic.Fneni, Mnemonic.Fndisi, Mnemonic.Fnsetpm);
+        Reg(&Emms, Mnemonic.Emms);
         // 3DNow! is not implemented: FEMMS (0F 0E) is an invalid opcode, as on Intel processors.
         Reg(&Flow.Ud, Mnemonic.Femms);
     }

@@ -16,6 +16,11 @@ public sealed unsafe partial class Cpu
     private const int TlbBits = 12;
     private const int TlbMask = (1 << TlbBits) - 1;
     private const ulong PhysAddrMask = 0x000F_FFFF_FFFF_F000;
+    /// <summary>Entry bits 51:M, M = MAXPHYADDR = 40 (CPUID 8000_0008h): reserved in every PAE/4-level entry.</summary>
+    private const ulong AboveMaxPhysAddr = 0x000F_FF00_0000_0000;
+    /// <summary>Reserved bits of a 2 MiB page entry (20:13) and of a 1 GiB page entry (29:13); bit 12 is PAT.</summary>
+    private const ulong Reserved2M = 0x1F_E000, Reserved1G = 0x3FFF_E000;
+    private const int ErrorRsvd = 1 << 3;
 
     private readonly TlbEntry[] _tlbSupervisor = new TlbEntry[1 << TlbBits];
     private readonly TlbEntry[] _tlbUser = new TlbEntry[1 << TlbBits];
@@ -124,6 +129,7 @@ public sealed unsafe partial class Cpu
             return v;
         }
         if (!Translate(la, AccessKind.Read, out ulong pa)) return 0;
+        if (DataBreakpoints != 0) CheckDataBreakpoints(la, size, write: false);
         return Memory.ReadPhys(pa, size);
     }
 
@@ -136,6 +142,7 @@ public sealed unsafe partial class Cpu
             return;
         }
         if (!Translate(la, AccessKind.Write, out ulong pa)) return;
+        if (DataBreakpoints != 0) CheckDataBreakpoints(la, size, write: true);
         if (Memory.CodePages.Count != 0 && Memory.CodePages.Contains(pa >> 12)) _exitBlock = true;
         Memory.WritePhys(pa, size, value);
     }
@@ -177,7 +184,8 @@ public sealed unsafe partial class Cpu
         if (e.PhysPage != ppage || (e.ReadTag != tag && e.WriteTag != tag && e.ExecTag != tag))
             e = default;
         e.PhysPage = ppage;
-        e.Host = (nint)Memory.RamPointer(pagePa);
+        // A page holding a data breakpoint gets no host pointer: its accesses take the slow path, which checks.
+        e.Host = DataBreakpoints != 0 && PageHasDataBreakpoint(la) ? 0 : (nint)Memory.RamPointer(pagePa);
         if (readable) e.ReadTag = tag;
         if (executable) e.ExecTag = tag;
         // Writes reach the fast path only for RAM pages that hold no decoded code, once the dirty bit is set.
@@ -234,6 +242,7 @@ public sealed unsafe partial class Cpu
                 entryAddr = table + ((la >> levelShift) & 511) * 8;
                 entry = Memory.ReadPhys(entryAddr, 8);
                 if ((entry & 1) == 0) { pagePa = 0; return false; }
+                if (ReservedBitsSet(entry, levelShift, nxe)) { error |= 1 | ErrorRsvd; pagePa = 0; return false; }
                 if (nxe && (entry >> 63) != 0) execOk = false;
                 Accumulate(entry, ref userOk, ref writeOk);
                 if (setBits && (entry & 0x20) == 0) Memory.WritePhys(entryAddr, 8, entry | 0x20);
@@ -255,6 +264,7 @@ public sealed unsafe partial class Cpu
                 entryAddr = table + ((la >> levelShift) & 511) * 8;
                 entry = Memory.ReadPhys(entryAddr, 8);
                 if ((entry & 1) == 0) { pagePa = 0; return false; }
+                if (ReservedBitsSet(entry, levelShift, nxe)) { error |= 1 | ErrorRsvd; pagePa = 0; return false; }
                 if (nxe && (entry >> 63) != 0) execOk = false;
                 Accumulate(entry, ref userOk, ref writeOk);
                 if (setBits && (entry & 0x20) == 0) Memory.WritePhys(entryAddr, 8, entry | 0x20);
@@ -304,6 +314,25 @@ public sealed unsafe partial class Cpu
             : entry & PhysAddrMask & ~pageMask;
         pagePa = (frame | (la & pageMask)) & ~0xFFFUL;
         return true;
+    }
+
+    /// <summary>
+    /// Reserved bits of a present PAE or 4-level paging entry at <paramref name="levelShift"/> (39 PML4E, 30 PDPTE,
+    /// 21 PDE, 12 PTE), SDM vol. 3, 4.4.2 and 4.5.4 (tables 4-15 to 4-20): bits 51:MAXPHYADDR, XD while EFER.NXE = 0,
+    /// PS in a PML4E, PS in a PDPTE without 1 GiB pages, and the low reserved bits of 1 GiB and 2 MiB page entries.
+    /// Such an entry raises #PF with P and RSVD set (4.7). Bits 62:52 are ignored (available to software).
+    /// </summary>
+    private bool ReservedBitsSet(ulong entry, int levelShift, bool nxe)
+    {
+        if ((entry & AboveMaxPhysAddr) != 0 || (!nxe && (long)entry < 0)) return true;
+        if ((entry & 0x80) == 0) return false;
+        return levelShift switch
+        {
+            39 => true,
+            30 => !Model.Has(CpuFeature.Page1G) || (entry & Reserved1G) != 0,
+            21 => (entry & Reserved2M) != 0,
+            _ => false, // PTE bit 7 is PAT
+        };
     }
 
     private static void Accumulate(ulong entry, ref bool userOk, ref bool writeOk)

@@ -69,9 +69,16 @@ internal static class Stack
         c.AdjustStack(8 * s);
     }
 
+    /// <summary>LEAVE (SDM vol. 2A): rSP = rBP at the stack's address size, then POP rBP at the operand size —
+    /// C9 is Leave_w/d/q by the operand size (66 C9 in 16-bit code pops EBP, in 32/64-bit code BP).</summary>
     public static void Leave(Cpu c, ref DecodedOp op)
     {
-        int s = op.StackSize == 0 ? c.StackWidth : op.StackSize;
+        int s = op.Insn.Code switch
+        {
+            Iced.Intel.Code.Leavew => 2,
+            Iced.Intel.Code.Leaved => 4,
+            _ => 8,
+        };
         ulong saved = c.Gpr[Cpu.RSP];
         int sw = c.StackWidth;
         c.SetReg(Cpu.RSP, sw, c.GetReg(Cpu.RBP, sw));

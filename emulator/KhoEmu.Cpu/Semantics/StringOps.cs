@@ -125,7 +125,7 @@ internal static class StringOps
     /// </summary>
     private static unsafe bool BulkForward(Cpu c, ref DecodedOp op, bool isMovs)
     {
-        if (!c.Is64 || c.DF || op.AddrSize != 8) return true;
+        if (!c.Is64 || c.DF || op.AddrSize != 8 || c.DataBreakpoints != 0) return true; // element loop: breakpoint checks
         int size = op.Size;
         ulong done = 0;
         while (true)

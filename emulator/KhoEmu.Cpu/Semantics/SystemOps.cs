@@ -29,13 +29,15 @@ internal static class SystemOps
     public static void MovToDr(Cpu c, ref DecodedOp op)
     {
         if (!RequireCpl0(c)) return;
-        c.Dr[OpBuilder.RegisterIndex(op.Insn.Op0Register) & 7] = c.GetReg(op.R1, op.SrcSize);
+        int n = c.DebugRegisterIndex(OpBuilder.RegisterIndex(op.Insn.Op0Register));
+        if (n >= 0) c.WriteDebugRegister(n, c.GetReg(op.R1, op.SrcSize));
     }
 
     public static void MovFromDr(Cpu c, ref DecodedOp op)
     {
         if (!RequireCpl0(c)) return;
-        c.SetReg(op.R0, op.Size, c.Dr[OpBuilder.RegisterIndex(op.Insn.Op1Register) & 7]);
+        int n = c.DebugRegisterIndex(OpBuilder.RegisterIndex(op.Insn.Op1Register));
+        if (n >= 0) c.SetReg(op.R0, op.Size, c.Dr[n]);
     }
 
     public static void MovToSeg(Cpu c, ref DecodedOp op)
@@ -43,7 +45,9 @@ internal static class SystemOps
         int seg = OpBuilder.SegmentIndex(op.Insn.Op0Register);
         if (seg == SegReg.CS) { c.RaiseFault(Vector.UD); return; }
         ulong v = op.K1 == OperandKind.Register ? c.GetReg(op.R1, 2) : c.Read(op.Seg, c.Ea(ref op), 2);
-        if (!c.Faulted) c.LoadSegmentRegister(seg, (ushort)v);
+        if (c.Faulted) return;
+        c.LoadSegmentRegister(seg, (ushort)v);
+        if (seg == SegReg.SS && !c.Faulted) c.RequestInterruptShadow(Cpu.ShadowMovSs);
     }
 
     public static void MovFromSeg(Cpu c, ref DecodedOp op)
@@ -60,8 +64,11 @@ internal static class SystemOps
     {
         ulong v = c.PeekStack(op.StackSize);
         if (c.Faulted) return;
-        c.LoadSegmentRegister(OpBuilder.SegmentIndex(op.Insn.Op0Register), (ushort)v);
-        if (!c.Faulted) c.AdjustStack(op.StackSize);
+        int seg = OpBuilder.SegmentIndex(op.Insn.Op0Register);
+        c.LoadSegmentRegister(seg, (ushort)v);
+        if (c.Faulted) return;
+        c.AdjustStack(op.StackSize);
+        if (seg == SegReg.SS) c.RequestInterruptShadow(Cpu.ShadowMovSs);
     }
 
     /// <summary>LGDT/LIDT: limit then base (24/32 bits outside 64-bit mode by operand size, 64 bits in it).</summary>
@@ -74,6 +81,7 @@ internal static class SystemOps
         if (c.Faulted) return;
         // A 16-bit operand size loads a 24-bit base (SDM: LGDT "16-bit operand" form).
         if (op.Insn.Code is Iced.Intel.Code.Lgdt_m1632_16 or Iced.Intel.Code.Lidt_m1632_16) b &= 0xFFFFFF;
+        if (c.Is64 && !Cpu.IsCanonical(b)) { c.RaiseFault(Vector.GP, 0); return; } // SDM vol. 2A LGDT/LIDT
         if (op.Insn.Mnemonic == Iced.Intel.Mnemonic.Lgdt) { c.GdtBase = b; c.GdtLimit = limit; }
         else { c.IdtBase = b; c.IdtLimit = limit; }
     }
@@ -191,7 +199,7 @@ internal static class SystemOps
     public static void Sti(Cpu c, ref DecodedOp op)
     {
         if (!IoAllowed(c)) return;
-        if (!c.IF) c.InhibitInterruptsForOneInstruction();
+        if (!c.IF) c.RequestInterruptShadow(Cpu.ShadowSti);
         c.SetFlag(Rflags.IF, true);
     }
 
@@ -225,6 +233,11 @@ internal static class SystemOps
         var m = op.Insn.Mnemonic;
         int seg = m is Iced.Intel.Mnemonic.Rdfsbase or Iced.Intel.Mnemonic.Wrfsbase ? SegReg.FS : SegReg.GS;
         if (m is Iced.Intel.Mnemonic.Rdfsbase or Iced.Intel.Mnemonic.Rdgsbase) c.SetReg(op.R0, op.Size, c.Seg[seg].Base);
-        else c.Seg[seg].Base = c.GetReg(op.R0, op.Size);
+        else
+        {
+            ulong b = c.GetReg(op.R0, op.Size);
+            if (!Cpu.IsCanonical(b)) { c.RaiseFault(Vector.GP, 0); return; } // SDM vol. 2D WRFSBASE/WRGSBASE
+            c.Seg[seg].Base = b;
+        }
     }
 }

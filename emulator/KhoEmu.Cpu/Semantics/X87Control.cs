@@ -77,6 +77,18 @@ internal static class X87Control
         else c.SetFerr(true);
     }
 
+    /// <summary>
+    /// EMMS (0F 77, SDM vol. 2A): every x87 tag empty. The MMX register file is not modelled and CPUID does not
+    /// advertise MMX, but EMMS touches only x87 state, and Linux executes it on every AMD CPU (its FXSAVE-leak
+    /// workaround: FNCLEX; EMMS; FILD). #UD with CR0.EM, #NM with CR0.TS, #MF for a pending x87 exception.
+    /// </summary>
+    public static void Emms(Cpu c, ref DecodedOp op)
+    {
+        if ((c.Cr0 & ControlBits.Cr0EM) != 0) { c.RaiseFault(Vector.UD); return; }
+        if (!Begin(c)) return;
+        c.Fpu.TagWord = 0xFFFF;
+    }
+
     /// <summary>FFREE ST(i): tag empty, nothing else changes.</summary>
     public static void Ffree(Cpu c, ref DecodedOp op)
     {

@@ -22,6 +22,12 @@ public static class Msr
     public const uint TscAux = 0xC000_0103;
     /// <summary>AMD SYSCFG (AMD APM vol. 2, 7.9.1; BKDG for family 0Fh, 13.2.1.2): MTRR-related DRAM control bits.</summary>
     public const uint AmdSyscfg = 0xC001_0010;
+    /// <summary>AMD legacy performance counters (AMD APM vol. 2, 13.2.1): PERF_CTL0-3 (event selects), PERF_CTR0-3.</summary>
+    public const uint AmdPerfCtl0 = 0xC001_0000, AmdPerfCtr3 = 0xC001_0007;
+    /// <summary>AMD HWCR (APM vol. 2, appendix A; PPR for family 17h, MSRC001_0015): bit 24 TscFreqSel reads 1.</summary>
+    public const uint AmdHwcr = 0xC001_0015;
+    /// <summary>AMD NB_CFG (BKDG for family 10h, MSRC001_001F): bit 46 EnableCf8ExtCfg.</summary>
+    public const uint AmdNbCfg = 0xC001_001F;
     /// <summary>AMD Interrupt Pending Message (BKDG for family 0Fh, MSRC001_0055): its C1E bits say whether the C1E
     /// idle state (erratum 400) is active.</summary>
     public const uint AmdIntPendingMsg = 0xC001_0055;
@@ -30,5 +36,7 @@ public static class Msr
     public const ulong MiscFastStrings = 1UL << 0, MiscBtsUnavailable = 1UL << 11, MiscPebsUnavailable = 1UL << 12,
         MiscMonitorEnable = 1UL << 18, MiscLimitCpuid = 1UL << 22, MiscXdDisable = 1UL << 34;
 
+    /// <summary>IA32_APIC_BASE.EN: the local APIC is globally enabled (SDM vol. 3, 11.4.4).</summary>
+    public const ulong ApicBaseEnable = 1UL << 11;
     public const ulong EferSce = 1 << 0, EferLme = 1 << 8, EferLma = 1 << 10, EferNxe = 1 << 11;
 }

@@ -7,6 +7,8 @@ public static class Vector
     public const int TS = 10, NP = 11, SS = 12, GP = 13, PF = 14, MF = 16, AC = 17, MC = 18, XM = 19;
 
     public static bool HasErrorCode(int v) => v is DF or TS or NP or SS or GP or PF or AC;
+    /// <summary>Fault-class exceptions (SDM vol. 3, table 6-1) other than #DB, whose class depends on the cause.</summary>
+    public static bool IsFault(int v) => v is DE or BR or UD or NM or TS or NP or SS or GP or PF or MF or AC or XM;
 
     public static string Name(int v) => v switch
     {

@@ -12,4 +12,8 @@ public sealed class InterruptRouter(LocalApic apic, Pic8259 pic) : IInterruptSin
         if (apic.HasPending) return apic.Acknowledge();
         return pic.Acknowledge();
     }
+
+    public bool HasPendingNmi => apic.HasPendingNmi;
+
+    public bool AcknowledgeNmi() => apic.AcknowledgeNmi();
 }

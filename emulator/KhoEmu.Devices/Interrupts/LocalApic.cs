@@ -16,6 +16,8 @@ public sealed class LocalApic : IMmioDevice
     private readonly uint[] _irr = new uint[8], _isr = new uint[8], _tmr = new uint[8];
     private uint _tpr, _svr = 0xFF, _lvtTimer = 0x10000, _divide, _initial, _ldr, _dfr = 0xFFFF_FFFF;
     private uint _lvtLint0 = 0x10000, _lvtLint1 = 0x10000, _lvtError = 0x10000, _esr;
+    private uint _icrLow, _icrHigh;
+    private bool _nmiPending;
     private ulong _timerStart;
     private TimerEvent? _event;
 
@@ -66,6 +68,42 @@ public sealed class LocalApic : IMmioDevice
         return v;
     }
 
+    /// <summary>An NMI accepted through the ICR and not yet taken by the CPU.</summary>
+    public bool HasPendingNmi => _nmiPending;
+
+    public bool AcknowledgeNmi()
+    {
+        bool was = _nmiPending;
+        _nmiPending = false;
+        return was;
+    }
+
+    /// <summary>
+    /// A write of ICR low sends an IPI (SDM vol. 3, 11.6.1). This processor is the only one, so an IPI reaches it when
+    /// the shorthand is self (01b) or all-including-self (10b), or with no shorthand when the destination names it:
+    /// physical mode APIC ID 0 or the broadcast FFh, logical flat mode a destination that shares a bit with the LDR.
+    /// Fixed interrupts set IRR; NMI (delivery mode 100b) is taken by the CPU whatever RFLAGS.IF says. As QEMU
+    /// does, NMI is also accepted with the self shorthand, which the SDM lists as invalid. Other delivery modes
+    /// (SMI, INIT, start-up) have no target here. Delivery is immediate: the delivery-status bit always reads idle.
+    /// </summary>
+    private void SendIpi(uint low)
+    {
+        _icrLow = low & ~(1u << 12);
+        uint shorthand = (low >> 18) & 3, dest = _icrHigh >> 24;
+        bool toSelf = shorthand switch
+        {
+            1 or 2 => true,
+            3 => false,
+            _ => (low & (1u << 11)) == 0 ? dest is 0 or 0xFF : (dest & (_ldr >> 24)) != 0,
+        };
+        if (!toSelf) return;
+        switch ((low >> 8) & 7)
+        {
+            case 0: Accept((int)(low & 0xFF), (low & (1u << 15)) != 0); break;
+            case 4: _nmiPending = true; break;
+        }
+    }
+
     private uint CurrentCount()
     {
         if (_initial == 0) return 0;
@@ -106,6 +144,8 @@ public sealed class LocalApic : IMmioDevice
             0x0E0 => _dfr,
             0x0F0 => _svr,
             0x280 => _esr,
+            0x300 => _icrLow,
+            0x310 => _icrHigh,
             >= 0x100 and < 0x180 => _isr[(reg - 0x100) >> 4],
             >= 0x180 and < 0x200 => _tmr[(reg - 0x180) >> 4],
             >= 0x200 and < 0x280 => _irr[(reg - 0x200) >> 4],
@@ -136,9 +176,8 @@ public sealed class LocalApic : IMmioDevice
             case 0x0E0: _dfr = v | 0x0FFF_FFFF; break;
             case 0x0F0: _svr = v & 0x3FF; break;
             case 0x280: _esr = 0; break;
-            case 0x300: // ICR low: only self-IPIs with a fixed vector are delivered
-                if (((v >> 18) & 3) == 1 || ((v >> 18) & 3) == 2) Accept((int)(v & 0xFF));
-                break;
+            case 0x300: SendIpi(v); break;
+            case 0x310: _icrHigh = v & 0xFF00_0000; break;
             case 0x320: _lvtTimer = v & 0x700FF; break;
             case 0x350: _lvtLint0 = v; break;
             case 0x360: _lvtLint1 = v; break;
