@@ -68,7 +68,7 @@ public sealed class LinuxKhoSelftestTests
     private LinuxScenarioResult RunKhoEmu(string test, string extra)
     {
         var scenario = LinuxScenarios.Find(LinuxScenarios.Prefix + test)!;
-        string log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"linux-kho-{test}{(extra.Length > 0 ? "-" + extra.Replace('=', '-') : "")}.khoemu.log");
+        string log = Path.Combine(TestContext.CurrentContext.WorkDirectory, $"{scenario.Name}{(extra.Length > 0 ? "." + extra.Replace('=', '-') : "")}.khoemu.log");
         TestContext.Progress.WriteLine($"{scenario.Name} on KhoEmu ({extra}); console: {log}");
         LinuxScenarioResult r;
         using (var console = new FileStream(log, FileMode.Create, FileAccess.Write, FileShare.Read, 1))
