@@ -23,7 +23,7 @@ public static class LinuxScenarios
     private const ulong Slice = 100_000_000;
 
     // Kernel messages every kexec test passes on its way (kernel/kexec_core.c, kernel/liveupdate/kexec_handover.c,
-    // init/main.c); each is looked for after the previous one, so a marker from the wrong kernel does not count.
+    // init/main.c); the kexec line splits the console into the two kernels' parts.
     public const string InitMarker = "Run /init as init process";
     public const string KexecMarker = "kexec_core: Starting new kernel";
     public const string HandoverMarker = "KHO: found kexec handover data.";
@@ -52,7 +52,8 @@ public static class LinuxScenarios
     public static string CommandLine(LinuxScenario scenario, string extra = "") =>
         $"console=ttyS0 {scenario.Append} panic=-1 {extra}".Trim();
 
-    /// <summary>Boots <paramref name="scenario"/> from <paramref name="guest"/> on a fresh machine.</summary>
+    /// <summary>Boots <paramref name="scenario"/> from <paramref name="guest"/> on a fresh machine. Unreadable or
+    /// unbootable guest files are a <see cref="LinuxGuestException"/>; whatever the guest does is a result.</summary>
     public static LinuxScenarioResult Run(LinuxScenario scenario, LinuxGuest guest, Stream? liveSerial = null, string extraCmdline = "")
     {
         var (kernel, initrd) = guest.Load(scenario);
@@ -68,7 +69,13 @@ public static class LinuxScenarios
             SerialOutput = liveSerial is null ? serial : new Scenarios.TeeStream(serial, liveSerial),
             NoReboot = true,
         };
-        using var machine = new PcMachine(config);
+        PcMachine built;
+        try { built = new PcMachine(config); }
+        catch (Exception e) when (e is KhoEmu.Machine.Boot.BootException or ArgumentException)
+        {
+            throw new LinuxGuestException($"cannot boot {guest.BzImage} with {guest.Image(scenario)}: {e.Message} (re-run {LinuxGuest.PrepareScript})");
+        }
+        using var machine = built;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         MachineExit exit;
         string? limit = null;
@@ -89,40 +96,41 @@ public static class LinuxScenarios
     /// <summary>
     /// Judges a console as upstream's runners do (vmtest.sh greps the pass marker; kselftest's TAP report), plus the
     /// stages a kexec test passes through (so a failure says where it stopped) and the guest ending the run itself.
-    /// Pure: tests feed it recorded consoles.
+    /// The console is split at the first kernel's last words (<see cref="KexecMarker"/>): the stage-1 check must be
+    /// before it, the next kernel's after it. Within one kernel no order is required: the kernel's messages and
+    /// /init's writes reach the serial port through different buffers and interleave (KhoEmu shows the stage-2
+    /// kernel's "Run /init" after /init's own output). Pure: tests feed it recorded consoles.
     /// </summary>
     public static (IReadOnlyList<KtapTest> Checks, IReadOnlyList<string> Problems) Judge(LinuxScenario scenario, string console, MachineExit exit)
     {
         var checks = new List<KtapTest>();
         var problems = new List<string>();
-        int at = 0;
-        void Marker(string name, string marker)
-        {
-            int i = at < 0 ? -1 : console.IndexOf(marker, at, StringComparison.Ordinal);
-            string? reason = i >= 0 ? null : at < 0 ? "an earlier stage failed" : $"no \"{marker}\" on the console";
-            checks.Add(new KtapTest(checks.Count + 1, name, i >= 0, false, reason));
-            at = i < 0 ? -1 : i + marker.Length;
-        }
+        void Check(string name, bool ok, string? reason) => checks.Add(new KtapTest(checks.Count + 1, name, ok, false, ok ? null : reason));
         if (scenario.Kind == LinuxTestKind.Kexec)
         {
-            Marker("first kernel runs /init (stage 1)", InitMarker);
-            Marker("kexec into the next kernel", KexecMarker);
-            Marker("next kernel finds the KHO handover", HandoverMarker);
+            int kexec = console.IndexOf(KexecMarker, StringComparison.Ordinal);
+            string first = kexec < 0 ? console : console[..kexec];
+            string next = kexec < 0 ? "" : console[(kexec + KexecMarker.Length)..];
+            void InNext(string name, string marker) =>
+                Check(name, next.Contains(marker, StringComparison.Ordinal), kexec < 0 ? "no kexec" : $"no \"{marker}\" after the kexec");
+            Check("first kernel runs /init (stage 1)", first.Contains(InitMarker, StringComparison.Ordinal), $"no \"{InitMarker}\" before a kexec");
+            Check("kexec into the next kernel", kexec >= 0, $"no \"{KexecMarker}\" on the console");
+            InNext("next kernel finds the KHO handover", HandoverMarker);
             // The kho test's next kernel checks the state during boot and has no initramfs (it panics for want of
             // an init); the liveupdate tests' stage 2 is their /init again.
-            if (scenario.Test != "kho") Marker("next kernel runs /init (stage 2)", InitMarker);
-            Marker($"upstream marker \"{scenario.PassMarker}\"", scenario.PassMarker);
+            if (scenario.Test != "kho") InNext("next kernel runs /init (stage 2)", InitMarker);
+            InNext($"upstream marker \"{scenario.PassMarker}\"", scenario.PassMarker);
         }
         else
         {
             var report = KtapReport.Parse(console);
             foreach (var t in report.Tests) checks.Add(t with { Number = checks.Count + 1 });
             problems.AddRange(report.Problems);
-            Marker($"upstream marker \"{scenario.PassMarker}\"", scenario.PassMarker);
+            Check($"upstream marker \"{scenario.PassMarker}\"", console.Contains(scenario.PassMarker, StringComparison.Ordinal),
+                $"no \"{scenario.PassMarker}\" on the console");
         }
         bool guestEnded = exit.Kind is ExitKind.Reset or ExitKind.PowerOff;
-        checks.Add(new KtapTest(checks.Count + 1, "the guest ends the run (reset or power-off)", guestEnded, false,
-            guestEnded ? null : $"{exit.Kind}{(exit.Diagnostic is null ? "" : ": " + exit.Diagnostic)}"));
+        Check("the guest ends the run (reset or power-off)", guestEnded, $"{exit.Kind}{(exit.Diagnostic is null ? "" : ": " + exit.Diagnostic)}");
         return (checks, problems);
     }
 
