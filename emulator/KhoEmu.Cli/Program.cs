@@ -14,8 +14,8 @@ public static class Program
     {
         var root = new RootCommand("KhoEmu: an x86-64 PC emulator for developing and testing kexec handover.");
         root.Subcommands.Add(BuildRun());
-        root.Subcommands.Add(BuildTest());
-        root.Subcommands.Add(BuildScenarios());
+        root.Subcommands.Add(TestCommand.BuildTest());
+        root.Subcommands.Add(TestCommand.BuildScenarios());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -126,89 +126,6 @@ public static class Program
             Iommu = QemuOptions.ParseIommu(p.GetValue(device) ?? []),
         });
         return run;
-    }
-
-    private static Command BuildTest()
-    {
-        var names = new Argument<string[]>("scenario") { Description = "Scenario names (see `khoemu scenarios`); none runs them all.", Arity = ArgumentArity.ZeroOrMore };
-        var verbose = new Option<bool>("--verbose", "-v") { Description = "Show each guest's serial console while it runs." };
-        var test = new Command("test", "Boot each scenario, parse its KTAP report and print per-test results and a closing "
-            + "'N passed, N failed' line. Exit code 0 only if nothing failed.") { names, verbose };
-        test.SetAction(p => Test(p.GetValue(names) ?? [], p.GetValue(verbose)));
-        return test;
-    }
-
-    private static Command BuildScenarios()
-    {
-        var cmd = new Command("scenarios", "List the guest scenarios `khoemu test` can run.");
-        cmd.SetAction(_ =>
-        {
-            foreach (var s in Scenarios.All) Console.WriteLine($"{s.Name,-16} {s.Description}");
-            return 0;
-        });
-        return cmd;
-    }
-
-    private static int Test(string[] names, bool verbose)
-    {
-        var selected = new List<Scenario>();
-        foreach (var n in names.Length == 0 ? Scenarios.All.Select(s => s.Name) : names)
-        {
-            var s = Scenarios.Find(n);
-            if (s is null)
-            {
-                Console.Error.WriteLine($"khoemu: unknown scenario '{n}' (known: {string.Join(", ", Scenarios.All.Select(x => x.Name))})");
-                return 2;
-            }
-            selected.Add(s);
-        }
-        int passed = 0, failed = 0, skipped = 0;
-        using var stdout = verbose ? Console.OpenStandardOutput() : null;
-        foreach (var s in selected)
-        {
-            Console.WriteLine($"# scenario {s.Name}");
-            var r = Scenarios.Run(s, stdout);
-            foreach (var t in r.Report.Tests)
-            {
-                string status = t.Skipped ? "SKIP" : t.Ok ? "PASS" : "FAIL";
-                Console.WriteLine($"  {status} {s.Name}/{t.Name}{(t.Reason is null ? "" : $" ({t.Reason})")}");
-            }
-            passed += r.Report.Passed;
-            failed += r.Report.Failed;
-            skipped += r.Report.Skipped;
-            foreach (var problem in r.Report.Problems)
-            {
-                Console.WriteLine($"  FAIL {s.Name}: {problem}");
-                failed++;
-            }
-            if (r.Exit.Kind != ExitKind.DebugExit)
-            {
-                Console.WriteLine($"  FAIL {s.Name}: machine stopped: {r.Exit.Kind} {r.Exit.Diagnostic}");
-                failed++;
-            }
-            if (r.Oracle.Handovers > 0)
-            {
-                Console.WriteLine($"# kho oracle: {r.Oracle.Handovers} handover(s), {r.Oracle.PreservedBlocks} preserved blocks "
-                    + $"({r.Oracle.PreservedBytes / 1024} KiB), {r.Oracle.RestoredBlocks - r.Oracle.DeviceWrittenBlocks} restored unchanged, "
-                    + $"{r.Oracle.DeviceWrittenBlocks} written only by device DMA, {r.Oracle.Unrestored} left reserved"
-                    + (r.Oracle.HandoverProblem is { } hp ? $"; handover unreadable: {hp}" : ""));
-            }
-            if (r.Oracle.DmaWritesChecked > 0)
-                Console.WriteLine($"# dma oracle: {r.Oracle.DmaWritesChecked} device DMA writes checked against the IOMMU tables");
-            foreach (var v in r.Oracle.Violations)
-            {
-                Console.WriteLine($"  FAIL {s.Name}: oracle: {v}");
-                failed++;
-            }
-            Console.WriteLine($"# {s.Name}: {r.Instructions} instructions in {r.Wall.TotalSeconds:F2} s");
-            if (!r.Passed && !verbose)
-            {
-                Console.WriteLine($"# last serial output of {s.Name}:");
-                foreach (var line in r.Serial.Split('\n').TakeLast(25)) Console.WriteLine("#   " + line.TrimEnd('\r'));
-            }
-        }
-        Console.WriteLine($"{passed} passed, {failed} failed" + (skipped > 0 ? $", {skipped} skipped" : ""));
-        return failed == 0 ? 0 : 1;
     }
 
     /// <summary>Symbols for the trace: the kernel's (when it is an ELF) and those of every --symbols file.</summary>

@@ -66,7 +66,8 @@ public static class Scenarios
         return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
     }
 
-    private sealed class TeeStream(Stream a, Stream b) : Stream
+    /// <summary>Writes go to both streams: the recorded console and a live view of it (also used by <see cref="LinuxScenarios"/>).</summary>
+    internal sealed class TeeStream(Stream a, Stream b) : Stream
     {
         public override bool CanRead => false;
         public override bool CanSeek => false;

@@ -4,10 +4,11 @@
 #   bzImage, vmlinux, config      the kernel (tinyconfig + kho.config), built with make -j2
 #   kho.cpio                      tools/testing/selftests/kho: nolibc /init, the next kernel and its stage-2 initrd
 #   luo_<test>.cpio               tools/testing/selftests/liveupdate kexec tests, same layout
+#   liveupdate.cpio               the kselftest-harness liveupdate test with liveupdate-init.c as /init (no kexec)
 #   versions                      the package and version used
 # Prints the cache directory on stdout (progress goes to stderr). A second run with the same inputs only checks
 # the cache. Cache: ${KHOEMU_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/khoemu}/linux-kho/<key>, key = hash of the
-# package version, kho.config and this script. The kernel tree lives in .../linux-kho/tree-<kkey> (kkey = hash of
+# package version, kho.config, this script and liveupdate-init.c. The kernel tree lives in .../linux-kho/tree-<kkey> (kkey = hash of
 # the version, kho.config and the kernel section of this script), so editing the test images does not rebuild it.
 set -euo pipefail
 
@@ -35,7 +36,7 @@ mkdir -p "$root/debs"
 exec 9>"$root/.lock"
 flock 9
 
-key=$( { echo "$pkg $version"; cat "$here/kho.config" "$0"; } | sha256sum | cut -c1-16)
+key=$( { echo "$pkg $version"; cat "$here/kho.config" "$0" "$here/liveupdate-init.c"; } | sha256sum | cut -c1-16)
 out="$root/$key"
 if [[ -f $out/complete ]]; then
     say "cached: $out"
@@ -178,6 +179,28 @@ file /initrd.img $work/$test.inner.cpio 0644 0 0
 LIST
     "$gen" "$work/$test.list" >"$work/$test.cpio" || die "gen_init_cpio failed for $test"
 done
+# tools/testing/selftests/liveupdate/liveupdate.c: the kselftest-harness test (15 cases on /dev/liveupdate, no
+# kexec). Upstream runs it from run_kselftest.sh on a booted system, so it has no initramfs; liveupdate-init.c is a
+# small /init that mounts devtmpfs, proc and debugfs, runs it and reboots. Both are static glibc programs: the
+# harness needs more libc than nolibc has (and liveupdate.c needs _GNU_SOURCE for it); lu_utils.c defines
+# _GNU_SOURCE itself, so it is compiled apart.
+say "building the liveupdate kselftest image"
+gcc -c -O2 -Wall -isystem "$hdr/include" -I "$st/liveupdate/lib/include" \
+    -o "$work/lu_utils.o" "$st/liveupdate/lib/lu_utils.c" || die "cannot build liveupdate/lib/lu_utils.c"
+gcc -static -s -O2 -D_GNU_SOURCE -Wall -Wno-unused-function -isystem "$hdr/include" -I "$st/liveupdate/lib/include" \
+    -o "$work/liveupdate" "$st/liveupdate/liveupdate.c" "$work/lu_utils.o" || die "cannot build liveupdate/liveupdate.c"
+gcc -static -s -O2 -Wall -o "$work/liveupdate-init" "$here/liveupdate-init.c" || die "cannot build liveupdate-init.c"
+cat >"$work/liveupdate.list" <<LIST
+dir /dev 0755 0 0
+dir /proc 0755 0 0
+dir /debugfs 0755 0 0
+nod /dev/console 0600 0 0 c 5 1
+file /init $work/liveupdate-init 0755 0 0
+file /liveupdate $work/liveupdate 0755 0 0
+LIST
+"$gen" "$work/liveupdate.list" >"$work/liveupdate.cpio" || die "gen_init_cpio failed for liveupdate"
+rm -f "$work/lu_utils.o"
+
 rm -rf "$hdr" "$work"/*.list "$work"/*.inner.cpio
 
 echo "$pkg $version" >"$work/versions"

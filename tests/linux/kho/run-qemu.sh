@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one of upstream's KHO/LUO selftest images (built by prepare.sh) on QEMU TCG q35 and checks its pass marker.
 #   run-qemu.sh TEST [DIR]     TEST: kho | luo_kexec_simple | luo_multi_session | luo_stress_files | luo_stress_sessions
+#                              | liveupdate
 # DIR defaults to prepare.sh's output. The serial log goes to ${KHO_LOG_DIR:-${TMPDIR:-/tmp}}/TEST.qemu.log; prints "ok TEST <seconds> s" or
 # "not ok TEST ..." and exits 0/1. KHO_QEMU_EXTRA adds QEMU options; KHO_APPEND_EXTRA adds kernel options.
 set -euo pipefail
@@ -10,6 +11,7 @@ dir=${2:-$("$here/prepare.sh")}
 case $test in
     kho) append="kho=on" marker="KHO restore succeeded" ;;
     luo_*) append="liveupdate=on" marker="TEST PASSED" ;;
+    liveupdate) append="liveupdate=on" marker="# Totals: pass:15 fail:0" ;;
     *) echo "run-qemu.sh: unknown test $test" >&2; exit 2 ;;
 esac
 [[ -f $dir/$test.cpio ]] || { echo "run-qemu.sh: $dir/$test.cpio is missing" >&2; exit 2; }
