@@ -200,6 +200,7 @@ public sealed partial class Cpu
     internal void Syscall()
     {
         if ((Efer & Msr.EferSce) == 0 || !Is64) { RaiseFault(Vector.UD); return; }
+        SyscallObserver?.Invoke(this);
         ulong star = ReadMsrValue(Msr.Star);
         ushort sel = (ushort)(star >> 32);
         Gpr[RCX] = Rip;

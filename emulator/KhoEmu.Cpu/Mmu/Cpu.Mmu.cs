@@ -178,12 +178,15 @@ public sealed unsafe partial class Cpu
             e = default;
         e.PhysPage = ppage;
         e.Host = (nint)Memory.RamPointer(pagePa);
+        // A page the KHO oracle watches gets no host pointer and no fast write, so every access reaches the slow path.
+        bool watched = Memory.Watch.Active && Memory.Watch.BlocksFastWrite(ppage);
+        if (watched && Memory.Watch.BlocksFastRead(ppage)) { e.Host = 0; e.WriteTag = 0; }
         e.ReadTag = tag;
         if (executable) e.ExecTag = tag;
         // Writes reach the fast path only for RAM pages that hold no decoded code, once the dirty bit is set.
-        if (kind == AccessKind.Write && writable && e.Host != 0 && !Memory.CodePages.Contains(ppage))
+        if (kind == AccessKind.Write && writable && e.Host != 0 && !Memory.CodePages.Contains(ppage) && !watched)
             e.WriteTag = tag;
-        if (kind == AccessKind.Write && (e.Host == 0 || Memory.CodePages.Contains(ppage)))
+        if (kind == AccessKind.Write && (e.Host == 0 || Memory.CodePages.Contains(ppage) || watched))
             e.WriteTag = 0;
         return true;
     }
