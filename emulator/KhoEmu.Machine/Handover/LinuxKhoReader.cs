@@ -91,12 +91,23 @@ public static unsafe class LinuxKhoReader
             string n = GuestView.Text(name, nameLength);
             if (!r.GetU64(child, "preserved-data", out ulong data)) { h.Problem($"sub-tree '{n}' has no preserved-data"); continue; }
             r.GetU64(child, "blob-size", out ulong size);
-            string? compat = BlobCompatible(g, data, size);
+            string? compat = n == MetadataName ? Metadata(g, data, size) : BlobCompatible(g, data, size);
             h.Subtrees.Add(new KhoSubtree(n, data, size, compat));
             h.Own(data, size, $"sub-tree '{n}'");
             if (n == LuoReader.EntryName) LuoReader.Read(g, h, data, size);
             else if (compat == "kho-test-v1") KhoTestReader.Read(g, h, data, size);
         }
+    }
+
+    /// <summary>The kexec-metadata sub-tree (kexec_metadata.h): packed {u32 version; char previous_release[65];
+    /// u32 kexec_count}.</summary>
+    public const string MetadataName = "kexec-metadata";
+
+    private static string? Metadata(GuestView g, ulong data, ulong size)
+    {
+        byte* p = size >= 73 ? g.Range(data, 73) : null;
+        if (p == null) return null;
+        return $"version {*(uint*)p}, previous release {GuestView.Text(p + 4, 65)}, kexec count {*(uint*)(p + 69)}";
     }
 
     /// <summary>A string property's value (first string), or null.</summary>
@@ -113,8 +124,10 @@ public static unsafe class LinuxKhoReader
         byte* p = g.Range(data, size);
         if (p == null) return null;
         if (FdtReader.Open(p, size, out var r) == Fdt.Ok) return StringProperty(r, 0, "compatible");
-        string s = GuestView.Text(p, (int)Math.Min(size, 48));
-        return s.Length > 0 ? s : null;
+        // A raw blob that starts with a printable NUL-terminated name (luo_ser's "luo-v5").
+        int max = (int)Math.Min(size, 48), n = 0;
+        while (n < max && p[n] is >= 0x20 and < 0x7F) n++;
+        return n > 0 && n < max && p[n] == 0 ? GuestView.Text(p, n) : null;
     }
 
     /// <summary>Walks the radix tree from its level-5 root, collecting blocks and the tree's own pages.</summary>
