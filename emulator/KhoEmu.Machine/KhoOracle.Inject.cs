@@ -27,7 +27,8 @@ public sealed unsafe partial class KhoOracle
 
     private static ulong? AutoTarget(KhoHandover h)
     {
-        foreach (var s in h.Sessions)
+        // The session with the most files, the later one on a tie: the selftests create their state session first.
+        foreach (var (s, _) in h.Sessions.Select((s, i) => (s, i)).OrderByDescending(x => x.s.Files.Count).ThenByDescending(x => x.i))
             foreach (var f in s.Files)
                 if (f.DataPages.Count > 0) return f.DataPages[0];
         foreach (var b in h.Blocks)

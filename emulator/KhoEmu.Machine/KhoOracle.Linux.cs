@@ -47,7 +47,6 @@ public sealed unsafe partial class KhoOracle
         _cpu = cpu;
         cpu.SyscallObserver = OnSyscall;
         cpu.NewCodeObserver = OnNewCode;
-        memory.Watch.Sink = OnWatchedAccess;
     }
 
     private void OnSyscall(Cpu.Cpu cpu)
@@ -77,10 +76,14 @@ public sealed unsafe partial class KhoOracle
         if (align < 4096 || (align & (align - 1)) != 0 || ((rip - Boot.BzImageHeader.Entry64Offset) & (align - 1)) != 0) return;
         if (LinuxKhoReader.FindKhoData(g, rsi) == 0) return;
         _linuxArmed = false;
-        LinuxJump(rsi, rip);
+        NoteLinuxEntry(rsi, rip);
     }
 
-    private void LinuxJump(ulong bootParams, ulong entry)
+    /// <summary>
+    /// A Linux kernel starts at <paramref name="entry"/> with RSI = <paramref name="bootParams"/> (what the trigger
+    /// found; tests call it directly): read and hash the handover, inject, and start watching.
+    /// </summary>
+    public void NoteLinuxEntry(ulong bootParams, ulong entry)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
         Handovers++;
@@ -123,7 +126,9 @@ public sealed unsafe partial class KhoOracle
         var w = memory.Watch;
         ulong limit = (memory.HighRamSize > 0 ? PhysicalMemory.HighMemoryBase + memory.HighRamSize : memory.LowRamSize) >> 12;
         w.Start(limit);
-        _mapRead = h.MapRoot == 0;
+        w.Sink = OnWatchedAccess;
+        // With no readable map the new kernel has nothing to wait for (it gives up on KHO), so no early-write window.
+        _mapRead = h.MapRoot == 0 || memory.RamPointer(h.MapRoot) == null;
         _mapRootPage = h.MapRoot >> 12;
         if (!_mapRead)
         {

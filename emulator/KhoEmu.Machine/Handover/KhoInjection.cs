@@ -4,16 +4,17 @@ namespace KhoEmu.Machine.Handover;
 
 /// <summary>
 /// A host-side fault for the oracle to inject at the kexec jump, after it hashed the preserved pages: flip (XOR
-/// 0xFF) one byte of a preserved page. Page null means "auto": the first data page of the first preserved memfd, else
-/// the first kho_test folio, else the first preserved page that is not handover metadata. Spelled as the CLI takes it:
-/// <c>flip=auto</c>, <c>flip=0x12345000</c>, optionally <c>,offset=N</c> (byte in the page, default 0x100).
+/// 0xFF) one byte of a preserved page. Page null means "auto": the first data page of the first memfd of the LUO
+/// session with the most files (the later one on a tie), else the first kho_test folio, else the first preserved page
+/// no parser claimed. Spelled as the CLI takes it: <c>flip=auto</c>, <c>flip=0x12345000</c>, optionally
+/// <c>,offset=N</c> (byte in the page, default 0: the selftests check their files' first bytes).
 /// </summary>
-public sealed record KhoInjection(ulong? Page, int Offset = 0x100)
+public sealed record KhoInjection(ulong? Page, int Offset = 0)
 {
     public static KhoInjection Parse(string spec)
     {
         ulong? page = null;
-        int offset = 0x100;
+        int offset = 0;
         bool sawFlip = false;
         foreach (var part in spec.Split(',', StringSplitOptions.RemoveEmptyEntries))
         {

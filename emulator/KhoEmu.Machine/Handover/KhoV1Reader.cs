@@ -26,8 +26,8 @@ public static unsafe class KhoV1Reader
         h.FdtSize = *(ulong*)(d + 8);
         ulong scratch = *(ulong*)(d + 16), scratchSize = *(ulong*)(d + 24);
         byte* s = scratchSize % 16 == 0 && scratchSize <= 16 * 1024 ? g.Range(scratch, scratchSize) : null;
-        if (s == null) h.Problem($"scratch list 0x{scratch:x} (+{scratchSize}) unreadable");
-        else
+        if (s == null && scratchSize != 0) h.Problem($"scratch list 0x{scratch:x} (+{scratchSize}) unreadable");
+        if (s != null)
             for (ulong i = 0; i < scratchSize / 16; i++) h.Scratch.Add(new KhoRange(*(ulong*)(s + 16 * i), *(ulong*)(s + 16 * i + 8)));
         byte* fdt = h.FdtSize is 0 or > 4096 ? null : g.Range(h.FdtAddress, h.FdtSize);
         if (fdt == null || FdtReader.Open(fdt, h.FdtSize, out var r) != Fdt.Ok) { h.Problem("root FDT unreadable"); return h; }
