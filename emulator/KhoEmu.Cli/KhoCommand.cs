@@ -91,7 +91,9 @@ internal static class KhoCommand
             foreach (var line in KhoReportText.Blackout(j)) output.WriteLine(line);
         output.WriteLine($"guest: {exit.Kind}{(exit.Diagnostic is null ? "" : $" ({exit.Diagnostic})")} after {machine.Cpu.InstructionCount:N0} instructions, {sw.Elapsed.TotalSeconds:F2} s");
         output.WriteLine($"oracle: {o.Handovers} handover(s), {o.PreservedBlocks} preserved blocks ({o.PreservedBytes / 1024} KiB), "
-            + $"{o.TouchedPages} preserved pages touched by the new kernel, {o.UntouchedAtFinish} untouched at the end, {o.Violations.Count} violations"
+            + (o.Jumps.Any(j => j.Kind == "linux") ? $"{o.TouchedPages} preserved pages touched by the new kernel, {o.UntouchedAtFinish} untouched at the end, "
+                : $"{o.RestoredBlocks} blocks restored, {o.UnrestoredBlocks} left reserved, ")
+            + $"{o.Violations.Count} violations"
             + (o.HandoverProblem is { } hp ? $"; handover problem: {hp}" : ""));
         foreach (var v in o.Violations) output.WriteLine($"violation: {v}");
         return o.Violations.Count == 0 ? 0 : 1;

@@ -55,7 +55,8 @@ public sealed unsafe partial class KhoOracle
         if (_openJump is { InitInstruction: 0 } j)
         {
             j.InitInstruction = instructionCount();
-            j.BeginToInitWall = _rebootInstruction != 0 ? _rebootClock.Elapsed : TimeSpan.Zero;
+            // Host time without the oracle's own read-and-hash at the jump (the guest was not running then).
+            j.BeginToInitWall = _rebootInstruction != 0 ? _rebootClock.Elapsed - j.OracleWall : TimeSpan.Zero;
             _openJump = null;
         }
         if (cpu.GetGpr(Cpu.Cpu.RAX) == RebootSyscall && (uint)cpu.GetGpr(Cpu.Cpu.RDI) == RebootMagic1
@@ -86,6 +87,7 @@ public sealed unsafe partial class KhoOracle
     public void NoteLinuxEntry(ulong bootParams, ulong entry)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
+        var atJump = _rebootClock.Elapsed;
         Handovers++;
         StopWatching();
         _dmaPages.Clear();
@@ -104,7 +106,7 @@ public sealed unsafe partial class KhoOracle
         {
             Index = _jumps.Count + 1, Kind = "linux", Handover = h,
             BeginInstruction = _rebootInstruction, JumpInstruction = instructionCount(),
-            BeginToJumpWall = _rebootInstruction != 0 ? _rebootClock.Elapsed : TimeSpan.Zero,
+            BeginToJumpWall = _rebootInstruction != 0 ? atJump : TimeSpan.Zero,
         };
         InjectAtJump(jump);
         Watch(h);

@@ -139,6 +139,7 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
     private void Handover(ulong descriptor)
     {
         var wall = System.Diagnostics.Stopwatch.StartNew();
+        var atJump = _rebootClock.Elapsed;
         Handovers++;
         _pending.Clear();
         _restored.Clear();
@@ -160,7 +161,7 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
         {
             Index = _jumps.Count + 1, Kind = "khoemu", Handover = h,
             BeginInstruction = _rebootInstruction, JumpInstruction = instructionCount(),
-            BeginToJumpWall = _rebootInstruction != 0 ? _rebootClock.Elapsed : TimeSpan.Zero,
+            BeginToJumpWall = _rebootInstruction != 0 ? atJump : TimeSpan.Zero,
         };
         InjectAtJump(jump);
         jump.OracleWall = wall.Elapsed;

@@ -54,7 +54,7 @@ public static class KhoReportText
             + $"({toJump / 1e6:F3} ms virtual, {Wall(j.BeginToJumpWall)})";
         if (j.BlackoutToInit is { } toInit)
             yield return $"jump {j.Index}: blackout to the next kernel's first system call from ring 3 (its init): {N(toInit)} instructions "
-                + $"({toInit / 1e6:F3} ms virtual, {Wall(j.BeginToInitWall)})";
+                + $"({toInit / 1e6:F3} ms virtual, {Wall(j.BeginToInitWall)} without the oracle's read and hash)";
         if (j.MapReadInstruction != 0)
             yield return $"jump {j.Index}: the new kernel read the preserved-memory map {N(j.MapReadInstruction - j.JumpInstruction)} instructions after the jump";
     }
