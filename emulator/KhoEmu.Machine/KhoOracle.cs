@@ -188,6 +188,6 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
         for (ulong page = phys >> 12; page < (phys >> 12) + (1UL << order) && !deviceWritten; page++) deviceWritten = _dmaPages.Contains(page);
         if (deviceWritten) DeviceWrittenBlocks++;
         else if (HashBlocks && Hash(phys, 4096UL << order) != hash)
-            _violations.Add($"block 0x{phys:x} (order {order}{OwnerText(phys)}) changed between the kexec jump and its restore");
+            _violations.Add($"block 0x{phys:x} (order {order}{(_lastHandover?.OwnerOf(phys >> 12) is { } owner ? ", " + owner : "")}) changed between the kexec jump and its restore");
     }
 }
