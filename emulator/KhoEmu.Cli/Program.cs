@@ -16,6 +16,7 @@ public static class Program
         root.Subcommands.Add(BuildRun());
         root.Subcommands.Add(TestCommand.BuildTest());
         root.Subcommands.Add(TestCommand.BuildScenarios());
+        root.Subcommands.Add(KhoCommand.Build());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {

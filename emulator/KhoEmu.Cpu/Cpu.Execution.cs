@@ -151,7 +151,12 @@ public sealed unsafe partial class Cpu
         _insnStart = Rip;
         if (!Translate(linear, AccessKind.Execute, out ulong phys)) return;
         int bitness = Bitness;
-        var block = _blocks.Lookup(phys, bitness) ?? _blocks.Decode(phys, Rip, linear, bitness);
+        var block = _blocks.Lookup(phys, bitness);
+        if (block is null)
+        {
+            block = _blocks.Decode(phys, Rip, linear, bitness);
+            if (block is not null) NewCodeObserver?.Invoke(this, phys);
+        }
         if (block is null)
         {
             // No fault pending means the bytes are not in RAM or ROM (unassigned space or a device): stop with a
@@ -226,4 +231,17 @@ public sealed partial class Cpu
 {
     /// <summary>RIP of the instruction being executed (faults restart here).</summary>
     internal ulong InstructionStart => _insnStart;
+
+    /// <summary>RIP of the instruction being executed, for host-side checkers that name the writer of a store.</summary>
+    public ulong CurrentInstructionAddress => _insnStart;
+
+    /// <summary>
+    /// Called with the physical address of each newly decoded block, before its first instruction runs (registers are
+    /// as at that instruction). Code just copied into place, such as the next kernel after a kexec, always starts a
+    /// newly decoded block, so the KHO oracle finds the jump here without a per-instruction hook.
+    /// </summary>
+    public Action<Cpu, ulong>? NewCodeObserver { get; set; }
+
+    /// <summary>Called at each SYSCALL before it takes effect (registers and CPL are the caller's).</summary>
+    public Action<Cpu>? SyscallObserver { get; set; }
 }

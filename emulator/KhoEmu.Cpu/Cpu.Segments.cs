@@ -209,6 +209,7 @@ public sealed partial class Cpu
         bool longMode = (Efer & Msr.EferLma) != 0;
         bool allowed = Model.IsIntel ? Is64 : Mode != CpuMode.Real16;
         if ((Efer & Msr.EferSce) == 0 || !allowed) { RaiseFault(Vector.UD); return; }
+        SyscallObserver?.Invoke(this);
         ulong star = ReadMsrValue(Msr.Star);
         ushort sel = (ushort)(star >> 32);
         if (!longMode)

@@ -44,6 +44,7 @@ public sealed partial class Cpu
         _rng = new Xoshiro256StarStar(rngSeed);
         _blocks = new BlockCache(this);
         memory.CodeWritten += OnCodeWritten;
+        memory.Watch.Armed += FlushTlb;
         Reset();
     }
 

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using KhoEmu.Core;
-using KhoEmu.Guest.Shared;
+using KhoEmu.Machine.Handover;
 using KhoEmu.Memory;
 
 namespace KhoEmu.Machine;
@@ -15,8 +15,9 @@ namespace KhoEmu.Machine;
 /// Guest protocol: a 32-bit write of the physical address of a 16-byte command {u32 cmd; u32 order; u64 phys}:
 /// cmd 1 = handover (phys = KHO descriptor), cmd 2 = restored (phys, order), cmd 3/4 = blackout begins (reboot entered)
 /// / ends (ring 3 has every file back).
+/// Linux needs no port: the oracle finds its jump itself (KhoOracle.Linux.cs) and reads its kho-v4 handover.
 /// </summary>
-public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instructionCount, Action requestStop) : IPortDevice
+public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> instructionCount, Action requestStop) : IPortDevice
 {
     public const uint CmdBlackoutBegin = 3, CmdBlackoutEnd = 4;
     private readonly System.Diagnostics.Stopwatch _clock = new();
@@ -73,14 +74,19 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
 
     private static string Bdf(ushort sid) => $"{sid >> 8:x2}:{(sid >> 3) & 31:x2}.{sid & 7}";
 
-    private bool IsPreservedPage(ulong phys)
-    {
-        foreach (var (p, order) in _preservedOrder)
-            if (phys >= p && phys < p + (4096UL << order)) return true;
-        return false;
-    }
+    private bool IsPreservedPage(ulong phys) => _preservedPages.Contains(phys >> 12);
 
-    private readonly List<(ulong Phys, int Order)> _preservedOrder = [];
+    private readonly HashSet<ulong> _preservedPages = [];
+    private readonly List<KhoJump> _jumps = [];
+
+    /// <summary>Every kexec seen so far, with what it handed over and its blackout.</summary>
+    public IReadOnlyList<KhoJump> Jumps => _jumps;
+
+    /// <summary>Raised after each jump was read (the CLI's --kho-report and `kho inspect` print it).</summary>
+    public event Action<KhoJump>? JumpSeen;
+
+    /// <summary>A byte flip to inject at the next jumps (null: none).</summary>
+    public KhoInjection? Inject { get; set; }
 
     public int Handovers { get; private set; }
     public long PreservedBlocks { get; private set; }
@@ -132,49 +138,37 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
 
     private void Handover(ulong descriptor)
     {
+        var wall = System.Diagnostics.Stopwatch.StartNew();
+        var atJump = _rebootClock.Elapsed;
         Handovers++;
         _pending.Clear();
         _restored.Clear();
         _dmaPages.Clear();
-        _preservedOrder.Clear();
+        _preservedPages.Clear();
         _afterHandover = true;
         HandoverProblem = null;
-        Span<byte> d = stackalloc byte[32];
-        if (!memory.Read(descriptor, d)) { HandoverProblem = "descriptor not in RAM"; return; }
-        ulong fdt = MemoryMarshal.Read<ulong>(d), fdtSize = MemoryMarshal.Read<ulong>(d[8..]);
-        byte* fdtPtr = memory.RamPointer(fdt);
-        if (fdtPtr == null || fdtSize > 4096 || FdtReader.Open(fdtPtr, fdtSize, out var r) != Fdt.Ok)
+        var h = KhoV1Reader.Read(memory, descriptor);
+        _lastHandover = h;
+        if (h.Problems.Count > 0) HandoverProblem = h.Problems[0];
+        foreach (var b in h.Blocks)
         {
-            HandoverProblem = "root FDT unreadable";
-            return;
+            _pending[(b.Phys, b.Order)] = HashBlocks ? Hash(b.Phys, b.Size) : 0;
+            for (ulong page = b.Phys >> 12; page < (b.Phys >> 12) + (1UL << b.Order); page++) _preservedPages.Add(page);
+            PreservedBlocks++;
+            PreservedBytes += (long)b.Size;
         }
-        if (!r.GetU64(0, "preserved-memory-map", out ulong chunk)) { HandoverProblem = "no preserved-memory-map"; return; }
-        for (int chunks = 0; chunk != 0 && chunks < 1 << 16; chunks++)
+        var jump = new KhoJump
         {
-            byte* c = memory.RamPointer(chunk);
-            if (c == null) { HandoverProblem = "chunk outside RAM"; return; }
-            int order = *(int*)(c + 8);
-            uint count = *(uint*)(c + 12);
-            if (order is < 0 or > 20 || count > 255) { HandoverProblem = "bad chunk header"; return; }
-            for (uint i = 0; i < count; i++)
-            {
-                ulong start = *(ulong*)(c + 16 + 16 * i), bitmap = *(ulong*)(c + 24 + 16 * i);
-                byte* bits = memory.RamPointer(bitmap);
-                if (bits == null) continue;
-                for (int b = 0; b < 4096 * 8; b++)
-                {
-                    if ((bits[b >> 3] & (1 << (b & 7))) == 0) continue;
-                    ulong phys = start + ((ulong)b << (order + 12));
-                    ulong size = 4096UL << order;
-                    _pending[(phys, order)] = HashBlocks ? Hash(phys, size) : 0;
-                    _preservedOrder.Add((phys, order));
-                    PreservedBlocks++;
-                    PreservedBytes += (long)size;
-                }
-            }
-            chunk = *(ulong*)c;
-        }
+            Index = _jumps.Count + 1, Kind = "khoemu", Handover = h,
+            BeginInstruction = _rebootInstruction, JumpInstruction = instructionCount(),
+            BeginToJumpWall = _rebootInstruction != 0 ? atJump : TimeSpan.Zero,
+        };
+        InjectAtJump(jump);
+        jump.OracleWall = wall.Elapsed;
+        OnJump(jump);
     }
+
+    private KhoHandover? _lastHandover;
 
     private void Restored(ulong phys, int order)
     {
@@ -194,6 +188,6 @@ public sealed unsafe class KhoOracle(PhysicalMemory memory, Func<ulong> instruct
         for (ulong page = phys >> 12; page < (phys >> 12) + (1UL << order) && !deviceWritten; page++) deviceWritten = _dmaPages.Contains(page);
         if (deviceWritten) DeviceWrittenBlocks++;
         else if (HashBlocks && Hash(phys, 4096UL << order) != hash)
-            _violations.Add($"block 0x{phys:x} (order {order}) changed between the kexec jump and its restore");
+            _violations.Add($"block 0x{phys:x} (order {order}{(_lastHandover?.OwnerOf(phys >> 12) is { } owner ? ", " + owner : "")}) changed between the kexec jump and its restore");
     }
 }

@@ -47,6 +47,7 @@ public sealed class PcMachine : IDisposable
         Devices.Add(Q35Layout.DebugExit, new DebugExit(OnDebugExit));
         FwCfg = Devices.Add(Q35Layout.FwCfg, new FwCfg(Memory));
         KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop()));
+        KhoOracle.Attach(Cpu);
 
         // The q35 chipset's timers, CMOS, ACPI power management, reset and keyboard controller (docs/devices.md).
         Hpet = Devices.Add(Q35Layout.Hpet, new Hpet(Clock, IsaIrq(Q35Layout.Pit), IsaIrq(Q35Layout.Rtc), IoApic.SetIrq));
@@ -209,6 +210,9 @@ public sealed class PcMachine : IDisposable
     {
         var reason = Cpu.Run(maxInstructions);
         Config.SerialOutput.Flush();
+        // The guest is done (not merely paused): the oracle checks the preserved pages nobody touched.
+        if (reason is not (StopReason.InstructionLimit or StopReason.Requested) || _debugExitCode is not null || _exitRequest is not null)
+            KhoOracle.Finish();
         if (_debugExitCode is int code) return new MachineExit(ExitKind.DebugExit, code, null);
         if (_exitRequest is var (kind, why))
             return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, why);

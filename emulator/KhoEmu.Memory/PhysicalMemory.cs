@@ -35,6 +35,9 @@ public sealed unsafe class PhysicalMemory : IGuestMemory, IDisposable
     /// <summary>Pages that hold decoded guest code; writes to them must reach <see cref="CodeWritten"/>.</summary>
     public CodePageSet CodePages => _codePages;
 
+    /// <summary>Pages a host-side checker watches (see <see cref="PageWatch"/>); consulted on the slow paths only.</summary>
+    public PageWatch Watch { get; } = new();
+
     /// <summary>Raised with the physical page number when a write lands in a page that holds decoded code.</summary>
     public event Action<ulong>? CodeWritten;
 
@@ -100,7 +103,11 @@ public sealed unsafe class PhysicalMemory : IGuestMemory, IDisposable
     public ulong ReadPhys(ulong gpa, int size)
     {
         byte* p = RamPointer(gpa);
-        if (p != null && RamPointer(gpa + (ulong)size - 1) == p + size - 1) return Load(p, size);
+        if (p != null && RamPointer(gpa + (ulong)size - 1) == p + size - 1)
+        {
+            if (Watch.Active) Watch.Check(gpa, size, write: false);
+            return Load(p, size);
+        }
         if (IsRom(gpa))
         {
             ulong v = 0;
@@ -123,6 +130,7 @@ public sealed unsafe class PhysicalMemory : IGuestMemory, IDisposable
         byte* p = RamPointer(gpa);
         if (p != null && RamPointer(gpa + (ulong)size - 1) == p + size - 1)
         {
+            if (Watch.Active) Watch.Check(gpa, size, write: true);
             NoteWrite(gpa, (ulong)size);
             Store(p, size, value);
             return;

@@ -186,12 +186,15 @@ public sealed unsafe partial class Cpu
         e.PhysPage = ppage;
         // A page holding a data breakpoint gets no host pointer: its accesses take the slow path, which checks.
         e.Host = DataBreakpoints != 0 && PageHasDataBreakpoint(la) ? 0 : (nint)Memory.RamPointer(pagePa);
+        // A page the KHO oracle watches gets no host pointer and no fast write, so every access reaches the slow path.
+        bool watched = Memory.Watch.Active && Memory.Watch.BlocksFastWrite(ppage);
+        if (watched && Memory.Watch.BlocksFastRead(ppage)) { e.Host = 0; e.WriteTag = 0; }
         if (readable) e.ReadTag = tag;
         if (executable) e.ExecTag = tag;
         // Writes reach the fast path only for RAM pages that hold no decoded code, once the dirty bit is set.
-        if (kind == AccessKind.Write && writable && e.Host != 0 && !Memory.CodePages.Contains(ppage))
+        if (kind == AccessKind.Write && writable && e.Host != 0 && !Memory.CodePages.Contains(ppage) && !watched)
             e.WriteTag = tag;
-        if (kind == AccessKind.Write && (e.Host == 0 || Memory.CodePages.Contains(ppage)))
+        if (kind == AccessKind.Write && (e.Host == 0 || Memory.CodePages.Contains(ppage) || watched))
             e.WriteTag = 0;
         return true;
     }

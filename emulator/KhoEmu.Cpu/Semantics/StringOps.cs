@@ -146,6 +146,7 @@ internal static class StringOps
             if (!c.Translate(di, AccessKind.Write, out ulong dpa)) return false;
             byte* dst = c.Memory.RamPointer(dpa);
             if (dst == null || (c.Memory.CodePages.Count != 0 && c.Memory.CodePages.Contains(dpa >> 12))) return true;
+            if (c.Memory.Watch.Active && c.Memory.Watch.BlocksFastWrite(dpa >> 12)) return true; // the oracle sees each store
             ulong bytes = elements * (ulong)size;
             if (isMovs)
             {
@@ -153,6 +154,7 @@ internal static class StringOps
                 if (!c.Translate(sla, AccessKind.Read, out ulong spa)) return false;
                 byte* src = c.Memory.RamPointer(spa);
                 if (src == null || (dst > src && dst < src + bytes)) return true;
+                if (c.Memory.Watch.Active && c.Memory.Watch.BlocksFastRead(spa >> 12)) return true;
                 Buffer.MemoryCopy(src, dst, bytes, bytes);
                 c.Gpr[Cpu.RSI] = si + bytes;
             }
