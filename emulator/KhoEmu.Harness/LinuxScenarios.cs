@@ -76,6 +76,17 @@ public static class LinuxScenarios
             throw new LinuxGuestException($"cannot boot {guest.BzImage} with {guest.Image(scenario)}: {e.Message} (re-run {LinuxGuest.PrepareScript})");
         }
         using var machine = built;
+        // Function names in the oracle's reports come from the guest's vmlinux (it keeps its symbols).
+        if (File.Exists(guest.Vmlinux))
+        {
+            try
+            {
+                var table = new KhoEmu.Elf.SymbolTable();
+                table.Add(KhoEmu.Elf.ElfFile.Parse(File.ReadAllBytes(guest.Vmlinux)));
+                if (table.Count > 0) machine.KhoOracle.Symbols = table;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or KhoEmu.Elf.ElfFormatException) { }
+        }
         var sw = System.Diagnostics.Stopwatch.StartNew();
         MachineExit exit;
         string? limit = null;
@@ -88,7 +99,17 @@ public static class LinuxScenarios
         }
         sw.Stop();
         string text = Encoding.ASCII.GetString(serial.ToArray());
-        var (checks, problems) = Judge(scenario, text, exit);
+        var (judged, problems) = Judge(scenario, text, exit);
+        var checks = judged.ToList();
+        var o = machine.KhoOracle;
+        // A kexec test passes only if the oracle itself read the handover at the jump (0 violations of an oracle
+        // that saw nothing would prove nothing).
+        if (scenario.Kind == LinuxTestKind.Kexec)
+        {
+            bool seen = o.Handovers > 0 && o.HandoverProblem is null;
+            checks.Add(new KtapTest(checks.Count + 1, "the KHO oracle reads the handover at the jump", seen, false,
+                seen ? null : o.HandoverProblem ?? "no handover seen at the next kernel's entry"));
+        }
         return new LinuxScenarioResult(scenario, exit, checks, problems, text, machine.Cpu.InstructionCount, machine.Clock.Now, sw.Elapsed,
             Oracle(machine.KhoOracle)) { Limit = limit };
     }
