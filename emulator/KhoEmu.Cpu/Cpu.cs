@@ -44,6 +44,7 @@ public sealed partial class Cpu
         _rng = new Xoshiro256StarStar(rngSeed);
         _blocks = new BlockCache(this);
         memory.CodeWritten += OnCodeWritten;
+        memory.CodePageMarked += FlushTlbWrites;
         Reset();
     }
 
@@ -91,7 +92,7 @@ public sealed partial class Cpu
         Cpl = 0;
         _msrs.Clear();
         _msrs[Msr.Pat] = 0x0007040600070406;
-        _msrs[Msr.ApicBase] = 0xFEE00900;
+        _msrs[Msr.ApicBase] = ApicBaseAtReset;
         ResetModelMsrs();
         _halted = false;
         _tripleFault = false;

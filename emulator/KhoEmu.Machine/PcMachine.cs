@@ -20,10 +20,11 @@ using KhoEmu.Memory;
 namespace KhoEmu.Machine;
 
 /// <summary>
-/// The virtual PC: RAM and the memory map, the port and MMIO buses, one CPU, and the QEMU-compatible devices at their
-/// usual addresses. Nothing is static, so several machines run side by side in one process.
+/// The virtual PC: RAM and the memory map, the port and MMIO buses, one or more CPUs (<see cref="MachineConfig.Smp"/>;
+/// the SMP part is in PcMachine.Smp.cs), and the QEMU-compatible devices at their usual addresses. Nothing is static,
+/// so several machines run side by side in one process.
 /// </summary>
-public sealed class PcMachine : IDisposable
+public sealed partial class PcMachine : IDisposable
 {
     private int? _debugExitCode;
     private (ExitKind Kind, string Why)? _exitRequest;
@@ -35,24 +36,27 @@ public sealed class PcMachine : IDisposable
         Devices = new DeviceRegistry(Ports, Memory.Mmio);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock, config.CpuModel, config.RngSeed);
         // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
-        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(Cpu.VirtualTime);
+        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(CurrentCpu.VirtualTime);
         Pic.Register(Ports);
         Devices.Note(Q35Layout.PicMaster, Pic);
         Devices.Note(Q35Layout.PicSlave, Pic);
-        Apic = Devices.Add(Q35Layout.LocalApic, new LocalApic(Clock));
+        Apic = new LocalApic(Clock);
+        Cpus = CreateProcessors(config);
+        Devices.Add(Q35Layout.LocalApic, Cpus.Count == 1 ? (IMmioDevice)Apic : new LocalApicBank(Apics, () => _current));
         IoApic = Devices.Add(Q35Layout.IoApic, new IoApic(Apic.Accept));
-        Apic.EoiBroadcast = IoApic.EndOfInterrupt;
+        foreach (var apic in Apics) apic.EoiBroadcast = IoApic.EndOfInterrupt;
+        if (Cpus.Count > 1) IoApic.MessageSink = ApicBus.Deliver;
         Uart = Devices.Add(Q35Layout.Com1, new Uart16550(config.SerialOutput, IsaIrq(Q35Layout.Com1)));
         Devices.Add(Q35Layout.DebugExit, new DebugExit(OnDebugExit));
         FwCfg = Devices.Add(Q35Layout.FwCfg, new FwCfg(Memory));
-        KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop()));
+        KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => InstructionCount, StopAll));
 
         // The q35 chipset's timers, CMOS, ACPI power management, reset and keyboard controller (docs/devices.md).
         Hpet = Devices.Add(Q35Layout.Hpet, new Hpet(Clock, IsaIrq(Q35Layout.Pit), IsaIrq(Q35Layout.Rtc), IoApic.SetIrq));
         Pit = Devices.Add(Q35Layout.Pit, new Pit8254(Clock, Hpet.PitOutput));
         Devices.Add(Q35Layout.PortB, new NmiStatusControl(Pit.Channel(2)));
         Rtc = Devices.Add(Q35Layout.Rtc, new Mc146818Rtc(Clock, Hpet.RtcOutput, config.RtcBase));
-        PcCmosLayout.WriteMemorySize(Rtc, Memory.LowRamSize, Memory.HighRamSize, cpus: 1);
+        PcCmosLayout.WriteMemorySize(Rtc, Memory.LowRamSize, Memory.HighRamSize, cpus: Cpus.Count);
         Pm = Devices.Add(Q35Layout.PmBlock, new Ich9PowerManagement(Clock, IsaIrq(Q35Layout.PmBlock),
             () => RequestExit(ExitKind.PowerOff, "ACPI S5 (soft off)")));
         Devices.Add(Q35Layout.ApmControl, new ApmControl(Pm.ApmCommand));
@@ -60,7 +64,7 @@ public sealed class PcMachine : IDisposable
         Keyboard = Devices.Add(Q35Layout.Keyboard, new I8042Controller(
             () => RequestExit(ExitKind.Reset, "reset through the keyboard controller"),
             IsaIrq(Q35Layout.Keyboard), new IsaIrqLine(Pic, IoApic, Q35Layout.Keyboard.IsaIrqs[1])));
-        Cpu.Interrupts = new InterruptRouter(Apic, Pic);
+        for (int i = 0; i < Cpus.Count; i++) Cpus[i].Interrupts = new InterruptRouter(Apics[i], i == 0 ? Pic : null);
         Cpu.FerrLine = new IsaIrqLine(Pic, IoApic, Q35Layout.FpuErrorIrq); // x87 errors with CR0.NE clear
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
@@ -76,7 +80,7 @@ public sealed class PcMachine : IDisposable
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
         KhoOracle.Iommu = Iommu;
-        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
+        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => AllHalted);
 
         // The memory map: the top KiB of conventional memory and the F-segment reserved, the VGA and option-ROM
         // range absent; the E-segment holds the ACPI tables when the machine boots the kernel itself.
@@ -87,7 +91,8 @@ public sealed class PcMachine : IDisposable
         Memory.Reserve(Q35Layout.FSegment.Base, Q35Layout.FSegment.Size, E820Type.Reserved);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);
-        FwCfg.SetU32(FwCfgKeys.NbCpus, 1);
+        FwCfg.SetU32(FwCfgKeys.NbCpus, (uint)Cpus.Count);
+        FwCfg.SetU32(FwCfgKeys.MaxCpus, (uint)ApicIdLimit);
         foreach (var (name, data) in config.FwCfgFiles) FwCfg.AddFile(name, data);
         if (config.CommandLine.Length > 0)
         {
@@ -101,7 +106,7 @@ public sealed class PcMachine : IDisposable
 
         // ACPI: a firmware runs etc/table-loader itself; for direct boot the machine runs it and the kernel finds the
         // RSDP by scanning the BIOS area or in the boot protocol (AcpiRsdpAddress).
-        Acpi = new AcpiTables();
+        Acpi = new AcpiTables(Cpus.Select(c => c.InitialApicId).ToArray());
         FwCfg.AddFile(AcpiTables.TablesFile, Acpi.Tables);
         FwCfg.AddFile(AcpiTables.RsdpFile, Acpi.Rsdp);
         FwCfg.AddFile(AcpiTables.LoaderFile, Acpi.Loader);
@@ -127,10 +132,13 @@ public sealed class PcMachine : IDisposable
     /// <summary>The ACPI tables, the RSDP and the table-loader script served in fw_cfg.</summary>
     public AcpiTables Acpi { get; }
 
-    /// <summary>MSI: a write to 0xFEExxxxx with the vector in the low data byte goes to the local APIC.</summary>
+    /// <summary>MSI: a write to 0xFEExxxxx with the vector in the low data byte goes to the local APIC; with several
+    /// processors to the APICs its destination names.</summary>
     private void DeliverMsi(ulong address, uint data)
     {
-        if ((address & 0xFFF0_0000) == Q35Layout.LocalApicBase) Apic.Accept((int)(data & 0xFF));
+        if ((address & 0xFFF0_0000) != Q35Layout.LocalApicBase) return;
+        if (Cpus.Count == 1) Apic.Accept((int)(data & 0xFF));
+        else ApicBus.Deliver(ApicMessage.FromMsi(address, data));
     }
 
     /// <summary>Guest-physical address of the ACPI RSDP the machine installed for direct boot; 0 when none.</summary>
@@ -178,30 +186,32 @@ public sealed class PcMachine : IDisposable
     private void RequestExit(ExitKind kind, string why)
     {
         _exitRequest ??= (kind, why);
-        Cpu.RequestStop();
+        StopAll();
     }
 
     private void OnDebugExit(int code)
     {
         _debugExitCode = code;
-        Cpu.RequestStop();
+        StopAll();
     }
 
-    /// <summary>Runs until the guest exits or stops, or <paramref name="maxInstructions"/> retire.</summary>
+    /// <summary>Runs until the guest exits or stops, or <paramref name="maxInstructions"/> retire (on all processors
+    /// together).</summary>
     public MachineExit Run(ulong maxInstructions = ulong.MaxValue)
     {
-        var reason = Cpu.Run(maxInstructions);
+        var (reason, cpu, why) = Cpus.Count == 1 ? (Cpu.Run(maxInstructions), Cpu, Cpu.Diagnostic) : RunSmp(maxInstructions);
+        why ??= cpu.Diagnostic;
         Config.SerialOutput.Flush();
         if (_debugExitCode is int code) return new MachineExit(ExitKind.DebugExit, code, null);
-        if (_exitRequest is var (kind, why))
-            return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, why);
+        if (_exitRequest is var (kind, exitWhy))
+            return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, exitWhy);
         return reason switch
         {
             StopReason.InstructionLimit => new(ExitKind.InstructionLimit, MachineExit.CodeInstructionLimit,
-                $"instruction limit reached after {Cpu.InstructionCount} instructions at RIP={Cpu.InstructionPointer:x16}"),
-            StopReason.HaltedForever => new(ExitKind.HaltedForever, MachineExit.CodeHalted, Cpu.Diagnostic),
-            StopReason.TripleFault => new(ExitKind.TripleFault, MachineExit.CodeTripleFault, Cpu.Diagnostic),
-            StopReason.Unsupported => new(ExitKind.Unsupported, MachineExit.CodeUnsupported, Cpu.Diagnostic),
+                $"instruction limit reached after {InstructionCount} instructions at RIP={Cpu.InstructionPointer:x16}"),
+            StopReason.HaltedForever => new(ExitKind.HaltedForever, MachineExit.CodeHalted, why),
+            StopReason.TripleFault => new(ExitKind.TripleFault, MachineExit.CodeTripleFault, why),
+            StopReason.Unsupported => new(ExitKind.Unsupported, MachineExit.CodeUnsupported, why),
             _ => new(ExitKind.Stopped, MachineExit.CodeStopped, "stopped by request"),
         };
     }

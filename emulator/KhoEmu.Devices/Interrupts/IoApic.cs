@@ -30,6 +30,10 @@ public sealed class IoApic : IMmioDevice
 
     public long Delivered { get; private set; }
 
+    /// <summary>With several processors, the APIC bus: each redirection goes out as a message with its destination
+    /// (bits 63:56) and destination mode (bit 11) instead of to the single local APIC.</summary>
+    public Action<ApicMessage>? MessageSink { get; set; }
+
     /// <summary>Drives input <paramref name="pin"/> to <paramref name="level"/>; out-of-range pins are ignored.</summary>
     public void SetIrq(int pin, bool level)
     {
@@ -64,7 +68,8 @@ public sealed class IoApic : IMmioDevice
         if (vector < 16) return;                               // illegal vector: dropped, as the local APIC would
         if (level) _redirection[pin] = e | RemoteIrr;
         Delivered++;
-        _deliver(vector, level);
+        if (MessageSink is { } sink) sink(new ApicMessage(vector, mode, (e & (1UL << 11)) != 0, (byte)(e >> 56), level));
+        else _deliver(vector, level);
     }
 
     public ulong ReadMmio(ulong offset, int size) => (offset & 0xFF) switch
