@@ -21,6 +21,8 @@ public static class SmpOption
             int eq = part.IndexOf('=');
             string key = eq < 0 ? (i == 0 ? "cpus" : part) : part[..eq], value = eq < 0 ? part : part[(eq + 1)..];
             if (eq < 0 && i > 0) throw new FormatException($"-smp {spec}: '{part}' is not a property (cpus=, sockets=, cores=, threads=, maxcpus=)");
+            if (key is not ("cpus" or "maxcpus" or "sockets" or "cores" or "threads" or "dies" or "clusters" or "books" or "drawers"))
+                throw new FormatException($"-smp {spec}: unknown property '{key}' (cpus, sockets, cores, threads, maxcpus)");
             int n = Count(spec, key, value);
             switch (key)
             {
@@ -32,7 +34,6 @@ public static class SmpOption
                 case "dies" or "clusters" or "books" or "drawers":
                     if (n != 1) throw new FormatException($"-smp {spec}: {key}={n} is not modelled (one {key[..^1]} per socket)");
                     break;
-                default: throw new FormatException($"-smp {spec}: unknown property '{key}' (cpus, sockets, cores, threads, maxcpus)");
             }
         }
         int nSockets, nCores, nThreads;
@@ -57,7 +58,7 @@ public static class SmpOption
             (nSockets, nCores, nThreads) = (s1.Value, c1.Value, t1.Value);
         }
         var topology = new CpuTopology(nSockets, nCores, nThreads);
-        int max = maxCpus ?? topology.Count;
+        int max = maxCpus ?? cpus ?? topology.Count;
         int count = cpus ?? max;
         if (topology.Count == 0 || topology.Count != max)
             throw new FormatException($"-smp {spec}: invalid topology: sockets ({nSockets}) * cores ({nCores}) * threads ({nThreads}) = {topology.Count} "

@@ -37,8 +37,8 @@ internal static class LinuxMachines
         "console=ttyS0 khoemu.rtc=" + rtcBase.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>Boots on KhoEmu with the console written to <paramref name="consoleLog"/> as it comes (tail it to
-    /// watch a slow boot).</summary>
-    public static GuestConsole RunKhoEmu(string kernel, string initrd, string consoleLog)
+    /// watch a slow boot); <paramref name="cpus"/> processors (-smp).</summary>
+    public static GuestConsole RunKhoEmu(string kernel, string initrd, string consoleLog, int cpus = 1)
     {
         string ReadConsole() => File.ReadAllText(consoleLog, Encoding.ASCII);
         using var serial = new FileStream(consoleLog, FileMode.Create, FileAccess.Write, FileShare.Read, 1);
@@ -51,6 +51,7 @@ internal static class LinuxMachines
             CommandLine = CommandLine(RtcBase),
             SerialOutput = serial,
             RtcBase = DateTime.SpecifyKind(RtcBase, DateTimeKind.Unspecified),
+            Smp = KhoEmu.Cpu.Smp.CpuTopology.Cores1Socket(cpus),
         };
         MachineExit exit;
         ulong instructions, virtualNs;
@@ -62,12 +63,12 @@ internal static class LinuxMachines
             var wall = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {
-                exit = machine.Run(Math.Min(Slice, InstructionLimit - machine.Cpu.InstructionCount));
+                exit = machine.Run(Math.Min(Slice, InstructionLimit - machine.InstructionCount));
                 if (exit.Kind != ExitKind.InstructionLimit) break;
-                if (machine.Cpu.InstructionCount >= InstructionLimit) { limit = $"the {InstructionLimit:N0}-instruction limit"; break; }
+                if (machine.InstructionCount >= InstructionLimit) { limit = $"the {InstructionLimit:N0}-instruction limit"; break; }
                 if (machine.Clock.Now >= VirtualTimeLimitNs) { limit = $"the {VirtualTimeLimitNs / 1_000_000_000} s virtual-time limit"; break; }
             }
-            instructions = machine.Cpu.InstructionCount;
+            instructions = machine.InstructionCount;
             virtualNs = machine.Clock.Now;
             seconds = wall.Elapsed.TotalSeconds;
         }
@@ -83,10 +84,12 @@ internal static class LinuxMachines
         return new GuestConsole("KhoEmu", ReadConsole(), exit.ExitCode, ending) { Exit = exit };
     }
 
-    public static GuestConsole RunQemu(string kernel, string initrd, string workingDirectory, bool withIommu = true, DateTime? announcedRtc = null)
+    public static GuestConsole RunQemu(string kernel, string initrd, string workingDirectory, bool withIommu = true, DateTime? announcedRtc = null,
+        int cpus = 1)
     {
         // KhoEmu's q35 always has its VT-d unit at 0xFED90000, so QEMU gets intel-iommu to be the same board.
         var args = new List<string> { "-machine", "q35", "-m", "1G", "-nographic", "-no-reboot" };
+        if (cpus != 1) args.AddRange(["-smp", cpus.ToString(CultureInfo.InvariantCulture)]);
         if (withIommu) args.AddRange(["-device", "intel-iommu"]);
         args.AddRange(["-kernel", kernel, "-initrd", initrd, "-rtc", "base=" + RtcBaseText, "-append", CommandLine(announcedRtc ?? RtcBase)]);
         var r = HostTool.Run("qemu-system-x86_64", args, workingDirectory, TimeSpan.FromMinutes(3));

@@ -35,6 +35,12 @@ public sealed class SmpTests
         g.A.mov(ecx, 0x1B);
         g.A.rdmsr();
         g.A.mov(__dword_ptr[Results + 0x28], eax);
+        g.A.mov(eax, 0xB);                                     // x2APIC topology, core level
+        g.A.mov(ecx, 1);
+        g.A.cpuid();
+        g.A.mov(__dword_ptr[Results + 0x34], eax);
+        g.A.mov(__dword_ptr[Results + 0x38], ebx);
+        g.A.mov(__dword_ptr[Results + 0x3C], edx);
         g.A.mov(__dword_ptr[ApReady], 1);
         g.A.cli();
         g.A.hlt();
@@ -60,6 +66,9 @@ public sealed class SmpTests
         Assert.That(Dword(m, Results + 0x20) >> 16 & 0xFF, Is.EqualTo(2u), "two logical processors per package");
         Assert.That(Dword(m, Results + 0x24), Is.EqualTo(1u), "APIC ID register of the AP's own APIC");
         Assert.That(Dword(m, Results + 0x28), Is.EqualTo(0xFEE0_0800u), "IA32_APIC_BASE: enabled, BSP flag clear");
+        Assert.That(Dword(m, Results + 0x34), Is.EqualTo(1u), "CPUID.0BH.1: APIC ID shift to the package");
+        Assert.That(Dword(m, Results + 0x38), Is.EqualTo(2u), "CPUID.0BH.1: two logical processors at the core level");
+        Assert.That(Dword(m, Results + 0x3C), Is.EqualTo(1u), "CPUID.0BH: x2APIC ID");
         Assert.That(m.Cpus[1].Halted, Is.True);
         Assert.That(m.Cpus[1].InstructionCount, Is.GreaterThan(10UL));
     }
