@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots Debian's stock cloud kernel (the files tests/linux/prepare.sh prepares) through the check /init to its
 # power-off, on KhoEmu and on QEMU TCG, interleaved, and prints instructions and wall time of every run.
-# Usage: bench/linux-boot.sh [REPETITIONS (3)] [bzImage|vmlinux (bzImage)]
+# Usage: bench/linux-boot.sh [REPETITIONS (3)] [bzImage|vmlinux (bzImage)]; SMP=N boots both with -smp N (default 1).
 # KhoEmu's figures come from `khoemu run --stats` (instructions, emulation wall time, MIPS); QEMU's wall time is
 # that of the whole process, and its instruction count comes from one extra run with a counting TCG plugin
 # (bench/qemu-insn-count.c), kept out of the timed runs because instrumentation slows QEMU down.
@@ -19,15 +19,16 @@ khoemu=(dotnet "$root/artifacts/bin/KhoEmu.Cli/release/khoemu.dll")
 
 rtc=2026-01-02T03:04:05
 append="console=ttyS0 khoemu.rtc=$rtc"
-k_args=(run --no-input --stats -m 1G --kernel "$files/$image" -initrd "$files/initrd.cpio.gz" --append "$append" -rtc "base=$rtc")
-q_args=(-machine q35 -m 1G -nographic -no-reboot -device intel-iommu -kernel "$files/$image" -initrd "$files/initrd.cpio.gz"
+smp="${SMP:-1}"
+k_args=(run --no-input --stats -smp "$smp" -m 1G --kernel "$files/$image" -initrd "$files/initrd.cpio.gz" --append "$append" -rtc "base=$rtc")
+q_args=(-machine q35 -smp "$smp" -m 1G -nographic -no-reboot -device intel-iommu -kernel "$files/$image" -initrd "$files/initrd.cpio.gz"
         -rtc "base=$rtc" -append "$append")
 
 now() { date +%s.%N; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f", b - a }'; }
 passed() { grep -Eo '# linux-check: [0-9]+ passed, [0-9]+ failed' "$1" | sed 's/# linux-check: //' || echo "no report"; }
 
-echo "$(tr '\n' ' ' <"$files/versions"); $image; $reps repetitions"
+echo "$(tr '\n' ' ' <"$files/versions"); $image; -smp $smp; $reps repetitions"
 for i in $(seq 1 "$reps"); do
     t0=$(now)
     set +e

@@ -81,6 +81,8 @@ public static class Program
         { Description = "RTC start as QEMU's -rtc: base=utc|localtime (the host's time now), base=YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD; default a fixed 2025-01-01T00:00:00 so runs are deterministic." };
         var cpu = new Option<string?>("-cpu", "--cpu")
         { Description = $"CPU model, as QEMU's -cpu (default {KhoEmu.Cpu.CpuModels.Default.Name}); '-cpu help' lists the models." };
+        var smp = new Option<string?>("-smp", "--smp")
+        { Description = "Processors, as QEMU's -smp: N, cpus=N, sockets=S,cores=C,threads=T (default 1). They run in deterministic round-robin (docs/cpu.md)." };
         var rngSeed = new Option<ulong?>("--rng-seed")
         { Description = $"Seed (decimal) of the deterministic generator behind RDRAND/RDSEED (default {KhoEmu.Cpu.Cpu.DefaultRngSeed}); the same seed gives the same run." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
@@ -93,7 +95,7 @@ public static class Program
             + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
         {
             kernel, initrd, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
-            machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed,
+            machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed, smp,
         };
         run.SetAction(p =>
         {
@@ -105,6 +107,7 @@ public static class Program
             try
             {
                 if (p.GetValue(cpu) is { } cspec) QemuOptions.ParseCpu(cspec);
+                if (p.GetValue(smp) is { } smpSpec) SmpOption.Parse(smpSpec);
                 if (p.GetValue(machineOpt) is { } mspec) QemuOptions.CheckMachine(mspec);
                 foreach (var d in p.GetValue(device) ?? []) QemuOptions.CheckDevice(d);
                 if (p.GetValue(serial) is { } sspec) QemuOptions.CheckSerial(sspec);
@@ -125,6 +128,7 @@ public static class Program
             Cpu = p.GetValue(cpu) is { } c ? QemuOptions.ParseCpu(c) : null,
             RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
             Iommu = QemuOptions.ParseIommu(p.GetValue(device) ?? []),
+            Smp = p.GetValue(smp) is { } sp ? SmpOption.Parse(sp) : KhoEmu.Cpu.Smp.CpuTopology.Single,
         });
         return run;
     }
@@ -175,6 +179,7 @@ public static class Program
         public KhoEmu.Cpu.CpuModel? Cpu { get; init; }
         public ulong RngSeed { get; init; }
         public KhoEmu.Devices.Iommu.IntelIommuOptions Iommu { get; init; } = new();
+        public KhoEmu.Cpu.Smp.CpuTopology Smp { get; init; } = KhoEmu.Cpu.Smp.CpuTopology.Single;
     }
 
     private static int Run(RunOptions o)
@@ -188,6 +193,7 @@ public static class Program
             CpuModel = o.Cpu,
             RngSeed = o.RngSeed,
             Iommu = o.Iommu,
+            Smp = o.Smp,
         };
         var symbolImages = new List<byte[]>();
         try
@@ -248,7 +254,7 @@ public static class Program
             {
                 if (tracer is not null) machine.Cpu.TraceHook = tracer.Step;
                 var exit = machine.Run(budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
-                executed += machine.Cpu.InstructionCount;
+                executed += machine.InstructionCount;
                 // A guest reset without -no-reboot is a cold reset: a fresh machine from the same configuration.
                 if (exit.Kind == ExitKind.Reset && !config.NoReboot) continue;
                 sw.Stop();
@@ -258,7 +264,14 @@ public static class Program
                 {
                     double mips = executed / Math.Max(sw.Elapsed.TotalSeconds, 1e-9) / 1e6;
                     Console.Error.WriteLine($"khoemu: {executed} instructions in {sw.Elapsed.TotalSeconds:F3} s = {mips:F1} MIPS; "
-                        + $"{machine.Cpu.BlocksDecoded} blocks decoded, {machine.Cpu.CodeInvalidations} code-page invalidations; exit {exit.ExitCode}");
+                        + $"{machine.Cpus.Sum(c => c.BlocksDecoded)} blocks decoded, {machine.Cpus.Sum(c => c.CodeInvalidations)} code-page invalidations; exit {exit.ExitCode}");
+                    if (machine.Cpus.Count > 1)
+                    {
+                        Console.Error.WriteLine($"khoemu: {machine.Cpus.Count} CPUs, {machine.ApicBus.IpisSent} IPIs, {machine.Clock.Now / 1e9:F3} s of virtual time");
+                        foreach (var c in machine.Cpus)
+                            Console.Error.WriteLine($"khoemu:   CPU {c.ProcessorIndex} (APIC ID {c.InitialApicId}): {c.InstructionCount} instructions, "
+                                + $"{c.BlocksDecoded} blocks decoded, {c.CodeInvalidations} code-page invalidations");
+                    }
                 }
                 return exit.ExitCode;
             }

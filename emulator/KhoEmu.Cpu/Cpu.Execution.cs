@@ -93,9 +93,11 @@ public sealed unsafe partial class Cpu
             // the shutdown state is checked on every pass, not only after faults the loop itself delivers.
             if (_tripleFault) return StopReason.TripleFault;
             if (InstructionCount >= limit) return StopReason.InstructionLimit;
+            if (_waitForSipi) return StopReason.Halted; // an application processor nobody started (yet)
 
             if (VirtualNow >= Clock.NextDeadline) Clock.AdvanceTo(VirtualNow);
             if (_stopRequested) continue;
+            if (_nmiPending && TryDeliverNmi()) continue;
 
             if (_shadow == 0 && Interrupts is { } pic)
             {
@@ -119,6 +121,7 @@ public sealed unsafe partial class Cpu
 
             if (_halted)
             {
+                if (YieldOnHalt) return StopReason.Halted;
                 ulong next = Clock.NextDeadline;
                 if (!IF || next == ulong.MaxValue)
                 {

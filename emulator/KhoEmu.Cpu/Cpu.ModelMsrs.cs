@@ -44,6 +44,7 @@ public sealed partial class Cpu
         bool limit = Model.IsIntel && (_miscEnable & Msr.MiscLimitCpuid) != 0;
         if (limit && (leaf >= 0x8000_0000 ? leaf > Model.MaxExtendedLeaf : leaf > 2)) leaf = 2;
         var r = Model.Query(leaf, subleaf);
+        ApplyTopology(leaf, subleaf, ref r);
         if (limit && leaf == 0) r.Eax = Math.Min(r.Eax, 2);
         if (leaf == 0x8000_0001 && !NxAvailable) r.Edx &= ~(1u << 20);
         AdjustXstateCpuid(leaf, subleaf, ref r);

@@ -106,7 +106,7 @@ public sealed partial class Cpu
     /// <summary>IRET/IRETD/IRETQ (Intel SDM vol. 2, IRET): same-privilege and outer-privilege returns; no task return.</summary>
     internal void InterruptReturn(int size)
     {
-        _nmiBlocked = false; // IRET ends NMI blocking (SDM vol. 3, 6.7.1)
+        EndNmiBlocking(); // even when the IRET faults (SDM vol. 3, 6.7.1)
         if (Mode == CpuMode.Real16)
         {
             ulong ip = PeekStack(size), cs = PeekStack(size, (ulong)size), fl = PeekStack(size, (ulong)(2 * size));

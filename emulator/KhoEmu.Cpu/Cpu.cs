@@ -45,6 +45,7 @@ public sealed partial class Cpu
         _blocks = new BlockCache(this);
         memory.CodeWritten += OnCodeWritten;
         memory.Watch.Armed += FlushTlb;
+        memory.CodePageMarked += FlushTlbWrites;
         Reset();
     }
 
@@ -90,7 +91,7 @@ public sealed partial class Cpu
         Cpl = 0;
         _msrs.Clear();
         _msrs[Msr.Pat] = 0x0007040600070406;
-        _msrs[Msr.ApicBase] = 0xFEE00900;
+        _msrs[Msr.ApicBase] = ApicBaseAtReset;
         ResetModelMsrs();
         ResetExtendedState();
         _halted = false;

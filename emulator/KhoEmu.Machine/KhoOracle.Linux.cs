@@ -29,7 +29,7 @@ public sealed unsafe partial class KhoOracle
     private readonly Dictionary<ulong, ulong> _untouched = [];   // preserved page → hash at the jump
     private ulong _mapRootPage;
     private bool _mapRead;
-    private Cpu.Cpu? _cpu;
+    private Func<Cpu.Cpu>? _currentCpu;
     private int _linuxViolationsDropped;
 
     /// <summary>Look for Linux kexec jumps (on by default; off to measure the oracle's cost).</summary>
@@ -41,10 +41,11 @@ public sealed unsafe partial class KhoOracle
     /// <summary>Preserved pages the new kernel has touched (each checked against its hash at that moment).</summary>
     public long TouchedPages { get; private set; }
 
-    /// <summary>Hooks the oracle into the CPU (system calls, newly decoded code) and the memory watch.</summary>
-    public void Attach(Cpu.Cpu cpu)
+    /// <summary>Hooks the oracle into a CPU (system calls, newly decoded code) and the memory watch; with several
+    /// CPUs each is attached, and <paramref name="currentCpu"/> names the one running (the writer of a watched page).</summary>
+    public void Attach(Cpu.Cpu cpu, Func<Cpu.Cpu>? currentCpu = null)
     {
-        _cpu = cpu;
+        _currentCpu = currentCpu ?? (() => cpu);
         cpu.SyscallObserver = OnSyscall;
         cpu.NewCodeObserver = OnNewCode;
     }
@@ -188,8 +189,8 @@ public sealed unsafe partial class KhoOracle
     /// <summary>The instruction being executed, with its function when symbols are known.</summary>
     private string Writer()
     {
-        if (_cpu is null) return "an unknown writer";
-        ulong rip = _cpu.CurrentInstructionAddress;
+        if (_currentCpu is null) return "an unknown writer";
+        ulong rip = _currentCpu().CurrentInstructionAddress;
         return Symbols?.Describe(rip) is { } name ? $"RIP 0x{rip:x} ({name})" : $"RIP 0x{rip:x}";
     }
 

@@ -23,6 +23,8 @@ public sealed class MachineConfig
     public List<(string Name, byte[] Data)> FwCfgFiles { get; } = [];
     /// <summary>The processor model (QEMU's <c>-cpu</c>); null is <see cref="KhoEmu.Cpu.CpuModels.Default"/>.</summary>
     public KhoEmu.Cpu.CpuModel? CpuModel { get; set; }
+    /// <summary>The processors (QEMU's <c>-smp</c>): sockets × cores × threads, one by default.</summary>
+    public KhoEmu.Cpu.Smp.CpuTopology Smp { get; set; } = KhoEmu.Cpu.Smp.CpuTopology.Single;
     /// <summary>Seed of the CPU's RDRAND/RDSEED generator; the fixed default keeps runs reproducible.</summary>
     public ulong RngSeed { get; set; } = KhoEmu.Cpu.Cpu.DefaultRngSeed;
     /// <summary>Bytes typed into the UART (the terminal's stdin); null for none, which keeps a run deterministic.</summary>

@@ -20,10 +20,11 @@ using KhoEmu.Memory;
 namespace KhoEmu.Machine;
 
 /// <summary>
-/// The virtual PC: RAM and the memory map, the port and MMIO buses, one CPU, and the QEMU-compatible devices at their
-/// usual addresses. Nothing is static, so several machines run side by side in one process.
+/// The virtual PC: RAM and the memory map, the port and MMIO buses, one or more CPUs (<see cref="MachineConfig.Smp"/>;
+/// the SMP part is in PcMachine.Smp.cs), and the QEMU-compatible devices at their usual addresses. Nothing is static,
+/// so several machines run side by side in one process.
 /// </summary>
-public sealed class PcMachine : IDisposable
+public sealed partial class PcMachine : IDisposable
 {
     private int? _debugExitCode;
     private (ExitKind Kind, string Why)? _exitRequest;
@@ -35,26 +36,28 @@ public sealed class PcMachine : IDisposable
         Devices = new DeviceRegistry(Ports, Memory.Mmio);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock, config.CpuModel, config.RngSeed);
         // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
-        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(Cpu.VirtualTime);
+        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(CurrentCpu.VirtualTime);
         Pic.Register(Ports);
         Devices.Note(Q35Layout.PicMaster, Pic);
         Devices.Note(Q35Layout.PicSlave, Pic);
-        Apic = Devices.Add(Q35Layout.LocalApic, new LocalApic(Clock));
+        Apic = new LocalApic(Clock);
+        Cpus = CreateProcessors(config);
+        Devices.Add(Q35Layout.LocalApic, Cpus.Count == 1 ? (IMmioDevice)Apic : new LocalApicBank(Apics, () => _current));
         // The I/O APIC's messages are interrupt requests from its DMAR source id, like a PCI device's MSI.
         IoApic = Devices.Add(Q35Layout.IoApic, new IoApic((address, data) => DeliverMsi(SmallTables.IoApicSourceId, address, data)));
-        Apic.EoiBroadcast = IoApic.EndOfInterrupt;
+        foreach (var apic in Apics) apic.EoiBroadcast = IoApic.EndOfInterrupt;
         Uart = Devices.Add(Q35Layout.Com1, new Uart16550(config.SerialOutput, IsaIrq(Q35Layout.Com1)));
         Devices.Add(Q35Layout.DebugExit, new DebugExit(OnDebugExit));
         FwCfg = Devices.Add(Q35Layout.FwCfg, new FwCfg(Memory));
-        KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => Cpu.InstructionCount, () => Cpu.RequestStop()));
-        KhoOracle.Attach(Cpu);
+        KhoOracle = Devices.Add(Q35Layout.KhoOracle, new KhoOracle(Memory, () => InstructionCount, StopAll));
+        foreach (var cpu in Cpus) KhoOracle.Attach(cpu, () => CurrentCpu);
 
         // The q35 chipset's timers, CMOS, ACPI power management, reset and keyboard controller (docs/devices.md).
         Hpet = Devices.Add(Q35Layout.Hpet, new Hpet(Clock, IsaIrq(Q35Layout.Pit), IsaIrq(Q35Layout.Rtc), IoApic.SetIrq));
         Pit = Devices.Add(Q35Layout.Pit, new Pit8254(Clock, Hpet.PitOutput));
         Devices.Add(Q35Layout.PortB, new NmiStatusControl(Pit.Channel(2)));
         Rtc = Devices.Add(Q35Layout.Rtc, new Mc146818Rtc(Clock, Hpet.RtcOutput, config.RtcBase));
-        PcCmosLayout.WriteMemorySize(Rtc, Memory.LowRamSize, Memory.HighRamSize, cpus: 1);
+        PcCmosLayout.WriteMemorySize(Rtc, Memory.LowRamSize, Memory.HighRamSize, cpus: Cpus.Count);
         Pm = Devices.Add(Q35Layout.PmBlock, new Ich9PowerManagement(Clock, IsaIrq(Q35Layout.PmBlock),
             () => RequestExit(ExitKind.PowerOff, "ACPI S5 (soft off)")));
         Devices.Add(Q35Layout.ApmControl, new ApmControl(Pm.ApmCommand));
@@ -62,7 +65,7 @@ public sealed class PcMachine : IDisposable
         Keyboard = Devices.Add(Q35Layout.Keyboard, new I8042Controller(
             () => RequestExit(ExitKind.Reset, "reset through the keyboard controller"),
             IsaIrq(Q35Layout.Keyboard), new IsaIrqLine(Pic, IoApic, Q35Layout.Keyboard.IsaIrqs[1])));
-        Cpu.Interrupts = new InterruptRouter(Apic, Pic);
+        for (int i = 0; i < Cpus.Count; i++) Cpus[i].Interrupts = new InterruptRouter(Apics[i], i == 0 ? Pic : null);
         Cpu.FerrLine = new IsaIrqLine(Pic, IoApic, Q35Layout.FpuErrorIrq); // x87 errors with CR0.NE clear
 
         // PCI (CF8/CFC and ECAM), the VT-d IOMMU and the DMA-capable devices behind it.
@@ -79,7 +82,7 @@ public sealed class PcMachine : IDisposable
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
         KhoOracle.Iommu = Iommu;
-        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => Cpu.Halted);
+        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => AllHalted);
 
         // The memory map: the top KiB of conventional memory and the F-segment reserved, the VGA and option-ROM
         // range absent; the E-segment holds the ACPI tables when the machine boots the kernel itself.
@@ -90,7 +93,8 @@ public sealed class PcMachine : IDisposable
         Memory.Reserve(Q35Layout.FSegment.Base, Q35Layout.FSegment.Size, E820Type.Reserved);
 
         FwCfg.SetU64(FwCfgKeys.RamSize, Memory.RamSize);
-        FwCfg.SetU32(FwCfgKeys.NbCpus, 1);
+        FwCfg.SetU32(FwCfgKeys.NbCpus, (uint)Cpus.Count);
+        FwCfg.SetU32(FwCfgKeys.MaxCpus, (uint)ApicIdLimit);
         foreach (var (name, data) in config.FwCfgFiles) FwCfg.AddFile(name, data);
         if (config.CommandLine.Length > 0)
         {
@@ -104,7 +108,7 @@ public sealed class PcMachine : IDisposable
 
         // ACPI: a firmware runs etc/table-loader itself; for direct boot the machine runs it and the kernel finds the
         // RSDP by scanning the BIOS area or in the boot protocol (AcpiRsdpAddress).
-        Acpi = new AcpiTables(interruptRemapping: config.Iommu.InterruptRemapping);
+        Acpi = new AcpiTables(Cpus.Select(c => c.InitialApicId).ToArray(), config.Iommu.InterruptRemapping);
         FwCfg.AddFile(AcpiTables.TablesFile, Acpi.Tables);
         FwCfg.AddFile(AcpiTables.RsdpFile, Acpi.Rsdp);
         FwCfg.AddFile(AcpiTables.LoaderFile, Acpi.Loader);
@@ -133,8 +137,8 @@ public sealed class PcMachine : IDisposable
     /// <summary>
     /// An interrupt request (an MSI, or an I/O APIC message) from <paramref name="sourceId"/>: a DWORD write to
     /// 0xFEExxxxx goes through the VT-d unit's interrupt remapping (which passes it unchanged while remapping is off)
-    /// and then to the local APIC; a blocked request is dropped (the unit recorded the fault). Writes elsewhere would be
-    /// memory writes, which no device here aims at.
+    /// and then to the local APICs; a blocked request is dropped (the unit recorded the fault). Writes elsewhere would
+    /// be memory writes, which no device here aims at.
     /// </summary>
     private void DeliverMsi(ushort sourceId, ulong address, uint data)
     {
@@ -143,12 +147,15 @@ public sealed class PcMachine : IDisposable
     }
 
     /// <summary>
-    /// Hands an interrupt to the local APIC: fixed and lowest-priority messages with their vector and trigger mode (the
-    /// APIC drops vectors below 16). The one CPU is every destination; SMI, NMI, INIT and ExtINT messages are dropped.
+    /// Hands an interrupt to the local APICs. With one CPU it is every destination: fixed and lowest-priority messages
+    /// reach it with their vector and trigger mode (the APIC drops vectors below 16) and SMI, NMI, INIT and ExtINT
+    /// messages are dropped. With several, the APIC bus routes the message by its destination and delivery mode.
     /// </summary>
     private void DeliverInterrupt(InterruptMessage message)
     {
-        if (message.CarriesVector) Apic.Accept(message.Vector, message.Level);
+        if (Cpus.Count > 1)
+            ApicBus.Deliver(new ApicMessage(message.Vector, message.DeliveryMode, message.Logical, (byte)message.Destination, message.Level));
+        else if (message.CarriesVector) Apic.Accept(message.Vector, message.Level);
     }
 
     /// <summary>Guest-physical address of the ACPI RSDP the machine installed for direct boot; 0 when none.</summary>
@@ -196,33 +203,35 @@ public sealed class PcMachine : IDisposable
     private void RequestExit(ExitKind kind, string why)
     {
         _exitRequest ??= (kind, why);
-        Cpu.RequestStop();
+        StopAll();
     }
 
     private void OnDebugExit(int code)
     {
         _debugExitCode = code;
-        Cpu.RequestStop();
+        StopAll();
     }
 
-    /// <summary>Runs until the guest exits or stops, or <paramref name="maxInstructions"/> retire.</summary>
+    /// <summary>Runs until the guest exits or stops, or <paramref name="maxInstructions"/> retire (on all processors
+    /// together).</summary>
     public MachineExit Run(ulong maxInstructions = ulong.MaxValue)
     {
-        var reason = Cpu.Run(maxInstructions);
+        var (reason, cpu, why) = Cpus.Count == 1 ? (Cpu.Run(maxInstructions), Cpu, Cpu.Diagnostic) : RunSmp(maxInstructions);
+        why ??= cpu.Diagnostic;
         Config.SerialOutput.Flush();
         // The guest is done (not merely paused): the oracle checks the preserved pages nobody touched.
         if (reason is not (StopReason.InstructionLimit or StopReason.Requested) || _debugExitCode is not null || _exitRequest is not null)
             KhoOracle.Finish();
         if (_debugExitCode is int code) return new MachineExit(ExitKind.DebugExit, code, null);
-        if (_exitRequest is var (kind, why))
-            return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, why);
+        if (_exitRequest is var (kind, exitWhy))
+            return new MachineExit(kind, kind == ExitKind.PowerOff ? MachineExit.CodePowerOff : MachineExit.CodeReset, exitWhy);
         return reason switch
         {
             StopReason.InstructionLimit => new(ExitKind.InstructionLimit, MachineExit.CodeInstructionLimit,
-                $"instruction limit reached after {Cpu.InstructionCount} instructions at RIP={Cpu.InstructionPointer:x16}"),
-            StopReason.HaltedForever => new(ExitKind.HaltedForever, MachineExit.CodeHalted, Cpu.Diagnostic),
-            StopReason.TripleFault => new(ExitKind.TripleFault, MachineExit.CodeTripleFault, Cpu.Diagnostic),
-            StopReason.Unsupported => new(ExitKind.Unsupported, MachineExit.CodeUnsupported, Cpu.Diagnostic),
+                $"instruction limit reached after {InstructionCount} instructions at RIP={Cpu.InstructionPointer:x16}"),
+            StopReason.HaltedForever => new(ExitKind.HaltedForever, MachineExit.CodeHalted, why),
+            StopReason.TripleFault => new(ExitKind.TripleFault, MachineExit.CodeTripleFault, why),
+            StopReason.Unsupported => new(ExitKind.Unsupported, MachineExit.CodeUnsupported, why),
             _ => new(ExitKind.Stopped, MachineExit.CodeStopped, "stopped by request"),
         };
     }

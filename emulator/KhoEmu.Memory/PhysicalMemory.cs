@@ -41,6 +41,18 @@ public sealed unsafe class PhysicalMemory : IGuestMemory, IDisposable
     /// <summary>Raised with the physical page number when a write lands in a page that holds decoded code.</summary>
     public event Action<ulong>? CodeWritten;
 
+    /// <summary>Raised when a page becomes a code page: every processor must drop its fast write translations, or a
+    /// write through one of them (from any processor) would miss <see cref="CodeWritten"/>.</summary>
+    public event Action? CodePageMarked;
+
+    /// <summary>Adds <paramref name="page"/> to <see cref="CodePages"/>; raises <see cref="CodePageMarked"/> when it is new.</summary>
+    public bool MarkCodePage(ulong page)
+    {
+        if (!_codePages.Add(page)) return false;
+        CodePageMarked?.Invoke();
+        return true;
+    }
+
     /// <summary>Host bytes actually backing guest RAM right now.</summary>
     public ulong ResidentBytes => _ram.ResidentBytes();
 

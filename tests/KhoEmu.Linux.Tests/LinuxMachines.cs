@@ -37,12 +37,12 @@ internal static class LinuxMachines
         "console=ttyS0 khoemu.rtc=" + rtcBase.ToString("yyyy-MM-dd'T'HH:mm:ss", CultureInfo.InvariantCulture);
 
     /// <summary>Boots on KhoEmu with the console written to <paramref name="consoleLog"/> as it comes (tail it to
-    /// watch a slow boot).</summary>
+    /// watch a slow boot); <paramref name="cpus"/> processors (-smp).</summary>
     /// <param name="extraCommandLine">Appended to the kernel command line (e.g. <c>intel_iommu=on</c>).</param>
     /// <param name="iommu">The intel-iommu options (QEMU's <c>-device intel-iommu,...</c>); null for the defaults.</param>
     /// <param name="inspect">Called with the machine after the run, before it is disposed (device counters).</param>
     public static GuestConsole RunKhoEmu(string kernel, string initrd, string consoleLog, string extraCommandLine = "",
-        KhoEmu.Devices.Iommu.IntelIommuOptions? iommu = null, Action<PcMachine>? inspect = null)
+        KhoEmu.Devices.Iommu.IntelIommuOptions? iommu = null, Action<PcMachine>? inspect = null, int cpus = 1)
     {
         string ReadConsole() => File.ReadAllText(consoleLog, Encoding.ASCII);
         using var serial = new FileStream(consoleLog, FileMode.Create, FileAccess.Write, FileShare.Read, 1);
@@ -56,6 +56,7 @@ internal static class LinuxMachines
             Iommu = iommu ?? new(),
             SerialOutput = serial,
             RtcBase = DateTime.SpecifyKind(RtcBase, DateTimeKind.Unspecified),
+            Smp = KhoEmu.Cpu.Smp.CpuTopology.Cores1Socket(cpus),
         };
         MachineExit exit;
         ulong instructions, virtualNs;
@@ -67,13 +68,13 @@ internal static class LinuxMachines
             var wall = System.Diagnostics.Stopwatch.StartNew();
             while (true)
             {
-                exit = machine.Run(Math.Min(Slice, InstructionLimit - machine.Cpu.InstructionCount));
+                exit = machine.Run(Math.Min(Slice, InstructionLimit - machine.InstructionCount));
                 if (exit.Kind != ExitKind.InstructionLimit) break;
-                if (machine.Cpu.InstructionCount >= InstructionLimit) { limit = $"the {InstructionLimit:N0}-instruction limit"; break; }
+                if (machine.InstructionCount >= InstructionLimit) { limit = $"the {InstructionLimit:N0}-instruction limit"; break; }
                 if (machine.Clock.Now >= VirtualTimeLimitNs) { limit = $"the {VirtualTimeLimitNs / 1_000_000_000} s virtual-time limit"; break; }
             }
             inspect?.Invoke(machine);
-            instructions = machine.Cpu.InstructionCount;
+            instructions = machine.InstructionCount;
             virtualNs = machine.Clock.Now;
             seconds = wall.Elapsed.TotalSeconds;
         }
@@ -92,10 +93,11 @@ internal static class LinuxMachines
     /// <param name="iommuDevice">The intel-iommu <c>-device</c> value when <paramref name="withIommu"/>.</param>
     /// <param name="extraCommandLine">Appended to the kernel command line.</param>
     public static GuestConsole RunQemu(string kernel, string initrd, string workingDirectory, bool withIommu = true, DateTime? announcedRtc = null,
-        string iommuDevice = "intel-iommu", string extraCommandLine = "")
+        string iommuDevice = "intel-iommu", string extraCommandLine = "", int cpus = 1)
     {
         // KhoEmu's q35 always has its VT-d unit at 0xFED90000, so QEMU gets intel-iommu to be the same board.
         var args = new List<string> { "-machine", "q35", "-m", "1G", "-nographic", "-no-reboot" };
+        if (cpus != 1) args.AddRange(["-smp", cpus.ToString(CultureInfo.InvariantCulture)]);
         if (withIommu) args.AddRange(["-device", iommuDevice]);
         args.AddRange(["-kernel", kernel, "-initrd", initrd, "-rtc", "base=" + RtcBaseText, "-append",
             CommandLine(announcedRtc ?? RtcBase) + (extraCommandLine.Length > 0 ? " " + extraCommandLine : "")]);

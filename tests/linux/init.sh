@@ -38,6 +38,7 @@ cmdline_value() {
 
 # 1. The CPU reports an x87 FPU (CPUID.1:EDX bit 0); the kernel refuses to boot without one.
 grep '^flags' /proc/cpuinfo | head -n 1 | sed 's/^/# /'
+echo "# processors: $(grep -c '^processor' /proc/cpuinfo)"
 check "cpuinfo lists fpu" "no fpu flag in /proc/cpuinfo" sh -c "grep '^flags' /proc/cpuinfo | grep -qw fpu"
 
 # 2. The wall clock came from the CMOS RTC: within a few minutes after the configured -rtc base.

@@ -63,7 +63,7 @@ internal sealed class BlockCache
         ulong page = phys >> 12;
         if (!_byPage.TryGetValue(page, out var list)) _byPage[page] = list = [];
         list.Add(block);
-        if (mem.CodePages.Add(page)) _cpu.FlushTlbWrites();
+        mem.MarkCodePage(page); // every processor's write translations of the page are dropped
         return block;
     }
 

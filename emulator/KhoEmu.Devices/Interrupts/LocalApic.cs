@@ -5,7 +5,9 @@ namespace KhoEmu.Devices.Interrupts;
 /// <summary>
 /// The local APIC subset a kernel needs for timer interrupts (Intel SDM vol. 3, ch. 11): ID, version, TPR, EOI,
 /// spurious vector (software enable), IRR/ISR/TMR with the EOI broadcast to the I/O APIC for level-triggered vectors,
-/// the LVT timer in one-shot and periodic modes with the divide register.
+/// the LVT timer in one-shot and periodic modes with the divide register; the APIC ID, logical destination (flat and
+/// cluster models) and the interrupt command register, whose IPIs go to <see cref="IpiSink"/> (the machine's
+/// <see cref="ApicBus"/>; SDM vol. 3, 11.6).
 /// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at Q35Layout.LocalApicBase (0xFEE00000), placed by the board.
 /// </summary>
 public sealed class LocalApic : IMmioDevice
@@ -28,6 +30,43 @@ public sealed class LocalApic : IMmioDevice
     private ulong DivideBy => ((_divide & 0xB) switch { 0 => 2, 1 => 4, 2 => 8, 3 => 16, 8 => 32, 9 => 64, 0xA => 128, _ => 1 });
 
     private ulong NsPerTick => 1_000_000_000UL / TimerHz * DivideBy;
+
+    /// <summary>The local APIC ID (register 20H bits 31:24); the board sets it to the processor's initial APIC ID.</summary>
+    public int Id { get; set; }
+
+    /// <summary>Where IPIs written to the ICR go: (this APIC, ICR low, ICR high). Without a sink only self-IPIs with a
+    /// fixed vector (shorthand self or all-including-self) arrive.</summary>
+    public Action<LocalApic, uint, uint>? IpiSink { get; set; }
+
+    /// <summary>
+    /// True when a logical destination <paramref name="destination"/> names this APIC (SDM vol. 3, 11.6.2.2): in the
+    /// flat model (DFR bits 31:28 = 1111b) when it shares a bit with the LDR's logical ID; in the cluster model (0000b)
+    /// when the cluster (bits 7:4) equals the LDR's and the member bits (3:0) share a bit. 0xFF is every APIC.
+    /// </summary>
+    public bool MatchesLogical(byte destination)
+    {
+        if (destination == 0xFF) return true;
+        uint logical = _ldr >> 24;
+        if ((_dfr >> 28) == 0xF) return (logical & destination) != 0;
+        return (logical >> 4) == (uint)(destination >> 4) && (logical & destination & 0xF) != 0;
+    }
+
+    /// <summary>
+    /// The effect of INIT on the local APIC (SDM vol. 3, 11.4.7.3): every register back to its power-up value except
+    /// the APIC ID; the timer stops.
+    /// </summary>
+    public void ResetForInit()
+    {
+        Array.Clear(_irr);
+        Array.Clear(_isr);
+        Array.Clear(_tmr);
+        _tpr = _divide = _initial = _ldr = _esr = _icrLow = _icrHigh = 0;
+        _svr = 0xFF;
+        _dfr = 0xFFFF_FFFF;
+        _lvtTimer = _lvtLint0 = _lvtLint1 = _lvtError = 0x10000;
+        _event?.Cancel();
+        _event = null;
+    }
 
     /// <summary>Called with the vector when the guest EOIs a level-triggered interrupt (the I/O APIC clears Remote IRR).</summary>
     public Action<int>? EoiBroadcast { get; set; }
@@ -137,14 +176,14 @@ public sealed class LocalApic : IMmioDevice
         uint reg = (uint)(offset & 0xFF0);
         return reg switch
         {
-            0x020 => 0,                    // APIC ID 0
+            0x020 => (uint)Id << 24,
             0x030 => 0x0005_0014,          // version 0x14, max LVT entry 5
             0x080 => _tpr,
             0x0D0 => _ldr,
             0x0E0 => _dfr,
             0x0F0 => _svr,
             0x280 => _esr,
-            0x300 => _icrLow,
+            0x300 => _icrLow,              // delivery status (bit 12) always idle: an IPI is delivered at once
             0x310 => _icrHigh,
             >= 0x100 and < 0x180 => _isr[(reg - 0x100) >> 4],
             >= 0x180 and < 0x200 => _tmr[(reg - 0x180) >> 4],
@@ -176,7 +215,12 @@ public sealed class LocalApic : IMmioDevice
             case 0x0E0: _dfr = v | 0x0FFF_FFFF; break;
             case 0x0F0: _svr = v & 0x3FF; break;
             case 0x280: _esr = 0; break;
-            case 0x300: SendIpi(v); break;
+            case 0x020: Id = (int)(v >> 24); break;
+            case 0x300:
+                _icrLow = v & 0x000C_CFFF;  // vector, delivery and destination mode, level, trigger, shorthand
+                if (IpiSink is { } sink) sink(this, _icrLow, _icrHigh);
+                else SendIpi(v);
+                break;
             case 0x310: _icrHigh = v & 0xFF00_0000; break;
             case 0x320: _lvtTimer = v & 0x700FF; break;
             case 0x350: _lvtLint0 = v; break;

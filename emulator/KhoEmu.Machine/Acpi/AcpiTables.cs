@@ -16,15 +16,16 @@ public sealed class AcpiTables
     private readonly List<byte> _tables = [];
     private readonly Dictionary<string, int> _offsets = [];
 
+    /// <param name="apicIds">The processors' APIC IDs for the MADT; null for one processor with ID 0.</param>
     /// <param name="interruptRemapping">Whether the VT-d unit advertises interrupt remapping (the DMAR's INTR_REMAP flag).</param>
-    public AcpiTables(bool interruptRemapping = false)
+    public AcpiTables(IReadOnlyList<int>? apicIds = null, bool interruptRemapping = false)
     {
         _commands.Add(TableLoaderCommand.Allocate(TablesFile, 64, TableLoaderCommand.ZoneHigh));
         Add("FACS", Fadt.Facs(), align: 64, checksum: false);
         Add("DSDT", Dsdt.Build());
         Add("FACP", Fadt.Build(), pointers: [(Fadt.FirmwareCtrlOffset, 4, "FACS"), (Fadt.DsdtOffset, 4, "DSDT"), (Fadt.XDsdtOffset, 8, "DSDT")]);
         string[] listed = ["FACP", "APIC", "HPET", "MCFG", "DMAR"];
-        Add("APIC", Madt.Build());
+        Add("APIC", Madt.Build(apicIds));
         Add("HPET", SmallTables.Hpet());
         Add("MCFG", SmallTables.Mcfg());
         Add("DMAR", SmallTables.Dmar(interruptRemapping));
