@@ -45,6 +45,22 @@ internal static unsafe class SseTable
         Reg(&Punpckhqdq, Mnemonic.Punpckhqdq, Mnemonic.Unpckhpd);
         Reg(&ShiftLanesHandler, Mnemonic.Psrlw, Mnemonic.Psrld, Mnemonic.Psrlq, Mnemonic.Psllw, Mnemonic.Pslld,
             Mnemonic.Psllq, Mnemonic.Psraw, Mnemonic.Psrad);
+        Reg(&Paddsb, Mnemonic.Paddsb);
+        Reg(&Paddsw, Mnemonic.Paddsw);
+        Reg(&Paddusb, Mnemonic.Paddusb);
+        Reg(&Paddusw, Mnemonic.Paddusw);
+        Reg(&Psubsb, Mnemonic.Psubsb);
+        Reg(&Psubsw, Mnemonic.Psubsw);
+        Reg(&Psubusb, Mnemonic.Psubusb);
+        Reg(&Psubusw, Mnemonic.Psubusw);
+        Reg(&Pavgb, Mnemonic.Pavgb);
+        Reg(&Pavgw, Mnemonic.Pavgw);
+        Reg(&Pmulhw, Mnemonic.Pmulhw);
+        Reg(&Pmulhuw, Mnemonic.Pmulhuw);
+        Reg(&PackWordsToBytes, Mnemonic.Packsswb, Mnemonic.Packuswb);
+        Reg(&Packssdw, Mnemonic.Packssdw);
+        Reg(&Pmaddwd, Mnemonic.Pmaddwd);
+        Reg(&Psadbw, Mnemonic.Psadbw);
         Reg(&Addsd, Mnemonic.Addsd);
         Reg(&Subsd, Mnemonic.Subsd);
         Reg(&Mulsd, Mnemonic.Mulsd);
