@@ -61,18 +61,17 @@ internal static unsafe class SseTable
         Reg(&Packssdw, Mnemonic.Packssdw);
         Reg(&Pmaddwd, Mnemonic.Pmaddwd);
         Reg(&Psadbw, Mnemonic.Psadbw);
+        Reg(&MinMax, Mnemonic.Minps, Mnemonic.Minss, Mnemonic.Minpd, Mnemonic.Minsd, Mnemonic.Maxps, Mnemonic.Maxss,
+            Mnemonic.Maxpd, Mnemonic.Maxsd);
+        Reg(&ReciprocalApprox, Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss);
         Reg(&Addsd, Mnemonic.Addsd);
         Reg(&Subsd, Mnemonic.Subsd);
         Reg(&Mulsd, Mnemonic.Mulsd);
         Reg(&Divsd, Mnemonic.Divsd);
-        Reg(&Minsd, Mnemonic.Minsd);
-        Reg(&Maxsd, Mnemonic.Maxsd);
         Reg(&Addss, Mnemonic.Addss);
         Reg(&Subss, Mnemonic.Subss);
         Reg(&Mulss, Mnemonic.Mulss);
         Reg(&Divss, Mnemonic.Divss);
-        Reg(&Minss, Mnemonic.Minss);
-        Reg(&Maxss, Mnemonic.Maxss);
         Reg(&Addpd, Mnemonic.Addpd);
         Reg(&Subpd, Mnemonic.Subpd);
         Reg(&Mulpd, Mnemonic.Mulpd);
@@ -129,14 +128,10 @@ internal static unsafe class SseTable
     private static void Subsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a - b);
     private static void Mulsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a * b);
     private static void Divsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a / b);
-    private static void Minsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => Min(a, b));
-    private static void Maxsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => Max(a, b));
     private static void Addss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a + b);
     private static void Subss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a - b);
     private static void Mulss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a * b);
     private static void Divss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a / b);
-    private static void Minss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => Min(a, b));
-    private static void Maxss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => Max(a, b));
     private static void Addpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a + b);
     private static void Subpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a - b);
     private static void Mulpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a * b);
