@@ -64,6 +64,9 @@ internal static unsafe class SseTable
         Reg(&MinMax, Mnemonic.Minps, Mnemonic.Minss, Mnemonic.Minpd, Mnemonic.Minsd, Mnemonic.Maxps, Mnemonic.Maxss,
             Mnemonic.Maxpd, Mnemonic.Maxsd);
         Reg(&ReciprocalApprox, Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss);
+        Reg(&Maskmovdqu, Mnemonic.Maskmovdqu);
+        // MOVNTI: a plain store of a general register; the non-temporal hint has no effect without modelled caches.
+        Reg(&Semantics.Mov.MemReg, Mnemonic.Movnti);
         Reg(&Addsd, Mnemonic.Addsd);
         Reg(&Subsd, Mnemonic.Subsd);
         Reg(&Mulsd, Mnemonic.Mulsd);
