@@ -104,6 +104,8 @@ public sealed unsafe class DifferentialTests
             yield return ($"lea r{s * 8}, m", Call("lea", r => Reg(s, r), r => __[R64[r.Next(R64.Length)] + R64[r.Next(R64.Length)] * 4 + r.Next(-100, 100)]));
         }
         yield return ("movsxd r64, r32", Call("movsxd", r => Reg(8, r), r => Reg(4, r)));
+        yield return ("movnti m32, r32", Call("movnti", r => Mem(4, r), r => Reg(4, r)));
+        yield return ("movnti m64, r64", Call("movnti", r => Mem(8, r), r => Reg(8, r)));
         yield return ("bswap r32", Call("bswap", r => Reg(4, r)));
         yield return ("bswap r64", Call("bswap", r => Reg(8, r)));
         foreach (var cc in new[] { "seto", "setb", "setbe", "setl", "setle", "setp", "sets", "setne" })

@@ -207,7 +207,7 @@ public sealed class FeatureGateTests
         {
             if (code == Code.INVALID || !InstructionSupport.IsAdvertised(CpuModels.Max, code) || InstructionSupport.IsImplemented(code)) continue;
             // Base-architecture instructions (8086 to 486, x86-64, x87) are advertised by every model; the ones not
-            // implemented (BCD adjust, BOUND, ...) stop the machine by design and are listed in docs/cpu.md.
+            // implemented stop the machine by design and are listed in docs/cpu.md.
             if (code.CpuidFeatures().All(BaseArchitecture.Contains)) continue;
             // The common set every model advertises (SSE, SSE2, ...) is outside this test: its unimplemented forms are
             // listed in docs/cpu.md. What max adds beyond it must be complete.
@@ -215,6 +215,26 @@ public sealed class FeatureGateTests
             string name = code.ToString();
             if (name.Split('_').Skip(1).Any(t => t.StartsWith("mm", StringComparison.Ordinal) || t.Contains("_mm"))) continue;
             if (code.Mnemonic() is Mnemonic.Db or Mnemonic.Dw or Mnemonic.Dd or Mnemonic.Dq) continue; // assembler data
+            missing.Add(name);
+        }
+        Assert.That(missing, Is.Empty, string.Join(", ", missing));
+    }
+
+    /// <summary>What every model advertises (qemu64 has exactly the common set) is implemented apart from the
+    /// MMX-register forms (the MMX file is not modelled) and assembler data pseudo-instructions: docs/cpu.md's gap
+    /// list of the common set is empty.</summary>
+    [Test]
+    public void CommonSetIsImplemented()
+    {
+        var missing = new List<string>();
+        foreach (var code in Enum.GetValues<Code>())
+        {
+            if (code == Code.INVALID || !InstructionSupport.IsAdvertised(CpuModels.Qemu64, code) || InstructionSupport.IsImplemented(code)) continue;
+            string name = code.ToString();
+            if (name.Split('_').Skip(1).Any(t => t.StartsWith("mm", StringComparison.Ordinal))) continue;
+            if (code.Mnemonic() is Mnemonic.Db or Mnemonic.Dw or Mnemonic.Dd or Mnemonic.Dq || code == Code.Zero_bytes) continue;
+            // MOV, CALL and JMP forms are chosen in HandlerTable.Select (control/debug/segment registers, near/far).
+            if (code.Mnemonic() is Mnemonic.Mov or Mnemonic.Call or Mnemonic.Jmp) continue;
             missing.Add(name);
         }
         Assert.That(missing, Is.Empty, string.Join(", ", missing));

@@ -4,7 +4,7 @@ using KhoEmu.Cpu.Semantics;
 
 namespace KhoEmu.Cpu.Dispatch;
 
-/// <summary>Table rows for descriptor checks, legacy one-byte instructions and the random-number instructions.</summary>
+/// <summary>Table rows for descriptor checks, legacy instructions (BCD, BOUND, far-pointer loads) and the random-number instructions.</summary>
 internal static unsafe class MiscTable
 {
     public static void Register(Action<nint, Mnemonic[]> on)
@@ -19,5 +19,10 @@ internal static unsafe class MiscTable
         Reg(&Flow.Int1, Mnemonic.Int1);
         Reg(&RandomNumbers.Rdrand, Mnemonic.Rdrand);
         Reg(&RandomNumbers.Rdseed, Mnemonic.Rdseed);
+        Reg(&LegacyOps.AsciiAdjust, Mnemonic.Aaa, Mnemonic.Aas);
+        Reg(&LegacyOps.DecimalAdjust, Mnemonic.Daa, Mnemonic.Das);
+        Reg(&LegacyOps.AsciiMulDiv, Mnemonic.Aam, Mnemonic.Aad);
+        Reg(&LegacyOps.Bound, Mnemonic.Bound);
+        Reg(&LegacyOps.LoadFarPointer, Mnemonic.Lds, Mnemonic.Les, Mnemonic.Lfs, Mnemonic.Lgs, Mnemonic.Lss);
     }
 }

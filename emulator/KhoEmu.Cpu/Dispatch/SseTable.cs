@@ -45,18 +45,36 @@ internal static unsafe class SseTable
         Reg(&Punpckhqdq, Mnemonic.Punpckhqdq, Mnemonic.Unpckhpd);
         Reg(&ShiftLanesHandler, Mnemonic.Psrlw, Mnemonic.Psrld, Mnemonic.Psrlq, Mnemonic.Psllw, Mnemonic.Pslld,
             Mnemonic.Psllq, Mnemonic.Psraw, Mnemonic.Psrad);
+        Reg(&Paddsb, Mnemonic.Paddsb);
+        Reg(&Paddsw, Mnemonic.Paddsw);
+        Reg(&Paddusb, Mnemonic.Paddusb);
+        Reg(&Paddusw, Mnemonic.Paddusw);
+        Reg(&Psubsb, Mnemonic.Psubsb);
+        Reg(&Psubsw, Mnemonic.Psubsw);
+        Reg(&Psubusb, Mnemonic.Psubusb);
+        Reg(&Psubusw, Mnemonic.Psubusw);
+        Reg(&Pavgb, Mnemonic.Pavgb);
+        Reg(&Pavgw, Mnemonic.Pavgw);
+        Reg(&Pmulhw, Mnemonic.Pmulhw);
+        Reg(&Pmulhuw, Mnemonic.Pmulhuw);
+        Reg(&PackWordsToBytes, Mnemonic.Packsswb, Mnemonic.Packuswb);
+        Reg(&Packssdw, Mnemonic.Packssdw);
+        Reg(&Pmaddwd, Mnemonic.Pmaddwd);
+        Reg(&Psadbw, Mnemonic.Psadbw);
+        Reg(&MinMax, Mnemonic.Minps, Mnemonic.Minss, Mnemonic.Minpd, Mnemonic.Minsd, Mnemonic.Maxps, Mnemonic.Maxss,
+            Mnemonic.Maxpd, Mnemonic.Maxsd);
+        Reg(&ReciprocalApprox, Mnemonic.Rcpps, Mnemonic.Rcpss, Mnemonic.Rsqrtps, Mnemonic.Rsqrtss);
+        Reg(&Maskmovdqu, Mnemonic.Maskmovdqu);
+        // MOVNTI: a plain store of a general register; the non-temporal hint has no effect without modelled caches.
+        Reg(&Semantics.Mov.MemReg, Mnemonic.Movnti);
         Reg(&Addsd, Mnemonic.Addsd);
         Reg(&Subsd, Mnemonic.Subsd);
         Reg(&Mulsd, Mnemonic.Mulsd);
         Reg(&Divsd, Mnemonic.Divsd);
-        Reg(&Minsd, Mnemonic.Minsd);
-        Reg(&Maxsd, Mnemonic.Maxsd);
         Reg(&Addss, Mnemonic.Addss);
         Reg(&Subss, Mnemonic.Subss);
         Reg(&Mulss, Mnemonic.Mulss);
         Reg(&Divss, Mnemonic.Divss);
-        Reg(&Minss, Mnemonic.Minss);
-        Reg(&Maxss, Mnemonic.Maxss);
         Reg(&Addpd, Mnemonic.Addpd);
         Reg(&Subpd, Mnemonic.Subpd);
         Reg(&Mulpd, Mnemonic.Mulpd);
@@ -113,14 +131,10 @@ internal static unsafe class SseTable
     private static void Subsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a - b);
     private static void Mulsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a * b);
     private static void Divsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a / b);
-    private static void Minsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => Min(a, b));
-    private static void Maxsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => Max(a, b));
     private static void Addss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a + b);
     private static void Subss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a - b);
     private static void Mulss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a * b);
     private static void Divss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a / b);
-    private static void Minss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => Min(a, b));
-    private static void Maxss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => Max(a, b));
     private static void Addpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a + b);
     private static void Subpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a - b);
     private static void Mulpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a * b);

@@ -49,12 +49,6 @@ internal static partial class Sse
         c.XmmRegs[op.R0] = X(r.As<float, ulong>());
     }
 
-    // MIN/MAX return the second (source) operand when either is NaN or both are zero (SDM vol. 2, MINSD).
-    internal static double Min(double a, double b) => a < b ? a : b;
-    internal static double Max(double a, double b) => a > b ? a : b;
-    internal static float Min(float a, float b) => a < b ? a : b;
-    internal static float Max(float a, float b) => a > b ? a : b;
-
     /// <summary>UCOMISD/COMISD/UCOMISS/COMISS: ZF, PF, CF from the comparison; OF, SF, AF cleared.</summary>
     public static void CompareToFlags(Cpu c, ref DecodedOp op)
     {
