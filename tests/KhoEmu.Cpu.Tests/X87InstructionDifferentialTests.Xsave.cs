@@ -79,12 +79,7 @@ public sealed unsafe partial class X87InstructionDifferentialTests
 
                 rig.Memory.Write(TestRig.DataBase, area);
                 rig.Memory.Write(ImageIn, image);
-                for (int i = 0; i < 16; i++) cpu.SetGpr(i, emuState[i]);
-                cpu.SetGpr(Cpu.RBX, TestRig.DataBase);
-                cpu.SetGpr(Cpu.RSP, TestRig.StackTop);
-                cpu.SetRflags(emuState[16]);
-                cpu.InstructionPointer = TestRig.CodeBase;
-                var reason = cpu.Run(3);
+                var reason = RunSnippet(cpu, emuState);
                 rig.Memory.Read(TestRig.DataBase, emuArea);
                 rig.Memory.Read(ImageOut, emuOut);
                 cases++;

@@ -69,12 +69,7 @@ public sealed unsafe partial class X87InstructionDifferentialTests
                 }
 
                 var cpu = rig.Cpu;
-                for (int i = 0; i < 16; i++) cpu.SetGpr(i, emuState[i]);
-                cpu.SetGpr(Cpu.RBX, TestRig.DataBase);
-                cpu.SetGpr(Cpu.RSP, TestRig.StackTop);
-                cpu.SetRflags(emuState[16]);
-                cpu.InstructionPointer = TestRig.CodeBase;
-                var reason = cpu.Run(3);
+                var reason = RunSnippet(cpu, emuState);
                 rig.Memory.Read(TestRig.DataBase, emuBuf);
                 rig.Memory.Read(ImageOut, emuOut);
                 cases++;
@@ -89,6 +84,18 @@ public sealed unsafe partial class X87InstructionDifferentialTests
         }
         if (form.UlpBound > 0) TestContext.Out.WriteLine($"{name}: max distance {maxUlp} ulp over {cases} cases");
         Assert.That(mismatches, Is.Zero, $"{mismatches} of {cases} mismatched\n" + string.Join("\n", report));
+    }
+
+    /// <summary>Runs the snippet at the code base on the emulator from the same registers the host started with (RBX
+    /// pointing at the data buffer, the rig's stack): the instruction, its image store and the HLT.</summary>
+    private static StopReason RunSnippet(Cpu cpu, ulong[] emuState)
+    {
+        for (int i = 0; i < 16; i++) cpu.SetGpr(i, emuState[i]);
+        cpu.SetGpr(Cpu.RBX, TestRig.DataBase);
+        cpu.SetGpr(Cpu.RSP, TestRig.StackTop);
+        cpu.SetRflags(emuState[16]);
+        cpu.InstructionPointer = TestRig.CodeBase;
+        return cpu.Run(3);
     }
 
     private static byte[] Assemble(Action<Assembler> build)
