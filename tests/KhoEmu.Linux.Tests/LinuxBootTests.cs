@@ -33,7 +33,8 @@ public sealed class LinuxBootTests
     [Test]
     public void BzImageBootsToBusyboxAndPowersOffOnKhoEmu() => BootsLikeQemu(_files.BzImage);
 
-    [Test]
+    /// <summary>A second long KhoEmu boot: in the LinuxFull category, which .ci/run runs in Release.</summary>
+    [Test, Explicit("a second Debian boot on KhoEmu: dotnet test -c Release --filter TestCategory=LinuxFull"), Category("LinuxFull")]
     public void PvhVmlinuxBootsToBusyboxAndPowersOffOnKhoEmu() => BootsLikeQemu(_files.Vmlinux);
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace KhoEmu.Linux.Tests;
 /// in xAPIC mode without a fault, printing the same DMAR messages as QEMU's q35 with the same device (TCG), and the
 /// interrupts of the boot really go through the remapping table.
 /// </summary>
-[TestFixture, NonParallelizable, Category("Linux")]
+[TestFixture, Explicit("a Debian boot with intel-iommu: dotnet test -c Release --filter TestCategory=LinuxFull"), NonParallelizable, Category("LinuxFull")]
 public sealed partial class LinuxIommuTests
 {
     private const string Append = "intel_iommu=on";

@@ -8,7 +8,7 @@ namespace KhoEmu.Linux.Tests;
 /// with INIT-SIPI-SIPI, Linux reports both processors activated and /proc/cpuinfo lists two, the board checks pass
 /// and their KTAP report equals QEMU's with -smp 2, and the guest powers off. One KhoEmu boot.
 /// </summary>
-[TestFixture, NonParallelizable, Category("Linux")]
+[TestFixture, Explicit("a two-CPU Debian boot: dotnet test -c Release --filter TestCategory=LinuxFull"), NonParallelizable, Category("LinuxFull")]
 public sealed class LinuxSmpTests
 {
     private const int Cpus = 2;
