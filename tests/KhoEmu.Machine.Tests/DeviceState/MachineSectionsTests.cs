@@ -30,6 +30,22 @@ public sealed class MachineSectionsTests
     }
 
     [Test]
+    public void AnApProcessorsLocalApicAndTimerGoIntoTheSameProcessorsApic()
+    {
+        var config = Config();
+        config.Smp = CpuTopology.Cores1Socket(2);
+        using var a = NewMachine(config);
+        a.Apics[1].WriteMmio(0xF0, 4, 0x1FF);
+        a.Apics[1].WriteMmio(0x320, 4, 0x41);               // one-shot, vector 0x41
+        a.Apics[1].WriteMmio(0x380, 4, 777);
+        a.Apics[1].Accept(0x90);
+        using var b = Restore(a, config, "lapic1", "clock");
+        Assert.That(b.Apics[0].HasPending, Is.False, "processor 0's APIC is untouched");
+        AdvanceBoth(a, b, 100_000);
+        Same(a, b, m => (m.Apics[1].Acknowledge(), m.Apics[1].HasPending), "processor 1's next interrupt");
+    }
+
+    [Test]
     public void AMachineAfterABootStretchRestoresIntoAFreshOneWithEqualBytes()
     {
         // The demo guest programs the devices it uses; the device state after some instructions goes into a fresh
