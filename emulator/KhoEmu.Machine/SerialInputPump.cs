@@ -16,10 +16,14 @@ public sealed class SerialInputPump
     /// <summary>Virtual time between polls (1 ms).</summary>
     public const ulong PollInterval = 1_000_000;
 
+    /// <summary>The poll's timer on the machine clock.</summary>
+    public const string TimerName = "serial-input.poll";
+
     private readonly ConcurrentQueue<byte[]> _pending = new();
     private readonly ManualResetEventSlim _arrived = new();
     private readonly Uart16550 _uart;
     private readonly VirtualClock _clock;
+    private readonly ClockTimer _poll;
     private readonly Func<bool> _guestIdle;
     private volatile bool _ended;
 
@@ -30,7 +34,8 @@ public sealed class SerialInputPump
         _guestIdle = guestIdle;
         var reader = new Thread(() => ReadLoop(input)) { IsBackground = true, Name = "khoemu-serial-input" };
         reader.Start();
-        _clock.Schedule(_clock.Now + PollInterval, Poll);
+        _poll = clock.CreateTimer(TimerName, Poll);
+        _poll.Arm(_clock.Now + PollInterval);
     }
 
     private void ReadLoop(Stream input)
@@ -59,6 +64,6 @@ public sealed class SerialInputPump
             _arrived.Wait(TimeSpan.FromMilliseconds(PollInterval / 1_000_000.0));
         _arrived.Reset();
         while (_pending.TryDequeue(out var chunk)) _uart.Receive(chunk);
-        if (!_ended || !_pending.IsEmpty) _clock.Schedule(_clock.Now + PollInterval, Poll);
+        if (!_ended || !_pending.IsEmpty) _poll.Arm(_clock.Now + PollInterval);
     }
 }
