@@ -8,8 +8,8 @@ namespace KhoEmu.Cpu.SseFloat;
 /// else the second, quieted.</item>
 /// <item>Invalid operations (inf - inf, 0 * inf, 0 / 0, inf / inf, the square root of a negative non-zero number):
 /// IE and the QNaN real indefinite.</item>
-/// <item>Denormal operand: DE (after DAZ none remains). Divide by zero (finite non-zero / 0): ZE, a signed
-/// infinity.</item>
+/// <item>Divide by zero (finite non-zero / 0): ZE and a signed infinity, without DE even for a denormal dividend
+/// (ZE has the higher priority, 4.9.2; the host agrees). Then a denormal operand: DE (after DAZ none remains).</item>
 /// <item>Infinities and zeros give their exact IEEE results (an exact zero sum is +0, or -0 when rounding down).</item>
 /// <item>Otherwise the exact value in integers (sum, product, quotient or root with a sticky remainder) is rounded
 /// once by <see cref="FpRounder"/>.</item>
@@ -39,9 +39,11 @@ internal static class FpExact
             _ => sb && !zeroB,
         };
         if (invalid) { flags |= MxcsrBits.IE; return f.Indefinite; }
+        ulong prodSign = sa != sb ? f.SignMask : 0;
+        // Divide by zero outranks the denormal operand (SDM vol. 1, 4.9.2): a denormal / 0 signals ZE alone.
+        if (op == FpOp.Div && zeroB && !infA) { flags |= MxcsrBits.ZE; return prodSign | f.ExpMask; }
         if ((!unary && f.IsDenormal(a)) || f.IsDenormal(b)) flags |= MxcsrBits.DE;
         bool rd = MxcsrBits.Rounding(mxcsr) == RoundingMode.Down;
-        ulong prodSign = sa != sb ? f.SignMask : 0;
         switch (op)
         {
             case FpOp.Add:
@@ -61,7 +63,6 @@ internal static class FpExact
             case FpOp.Div:
                 if (infA) return prodSign | f.ExpMask;
                 if (infB || zeroA) return prodSign;
-                if (zeroB) { flags |= MxcsrBits.ZE; return prodSign | f.ExpMask; }
                 return Quotient(prodSign != 0, a, b, f, mxcsr, ref flags);
             default:
                 if (infB || zeroB) return b;
