@@ -144,4 +144,26 @@ public sealed class SseFloatExceptionTests
         rig.Cpu.Run(10);
         Assert.That(rig.Cpu.GetGpr(15), Is.EqualTo((ulong)State.Vector.GP));
     }
+
+    [Test]
+    public void FxrstorWithReservedMxcsrBitsRaisesGpAndAdvertisesTheMask()
+    {
+        using var rig = new TestRig();
+        const ulong handler = TestRig.CodeBase + 0x8000, area = TestRig.DataBase + 0x200;
+        rig.SetGate(State.Vector.GP, handler);
+        rig.Load(a => { a.mov(r15, State.Vector.GP); a.hlt(); }, handler);
+        rig.Cpu.SetGpr(15, 0);
+        rig.Load(a => { a.mov(rbx, area); a.fxsave64(__[rbx]); a.hlt(); });
+        rig.Cpu.Run(10);
+        Assert.That(rig.R64(area + 24) >> 32, Is.EqualTo(0xFFFFUL), "MXCSR_MASK: all 16 low bits, DAZ included");
+        Assert.That(rig.Cpu.GetGpr(15), Is.Zero);
+        // Bit 17 set in the image's MXCSR: the restore faults.
+        using var rig2 = new TestRig();
+        rig2.SetGate(State.Vector.GP, handler);
+        rig2.Load(a => { a.mov(r15, State.Vector.GP); a.hlt(); }, handler);
+        rig2.W64(area + 24, 0x0000_FFFF_0002_1F80);
+        rig2.Load(a => { a.mov(rbx, area); a.fxrstor64(__[rbx]); a.hlt(); });
+        rig2.Cpu.Run(10);
+        Assert.That(rig2.Cpu.GetGpr(15), Is.EqualTo((ulong)State.Vector.GP));
+    }
 }
