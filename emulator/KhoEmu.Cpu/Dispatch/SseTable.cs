@@ -1,6 +1,7 @@
 using System.Runtime.Intrinsics;
 using Iced.Intel;
 using KhoEmu.Cpu.Decode;
+using KhoEmu.Cpu.SseFloat;
 using static KhoEmu.Cpu.Semantics.Sse;
 
 namespace KhoEmu.Cpu.Dispatch;
@@ -127,20 +128,20 @@ internal static unsafe class SseTable
         ShiftLanes(c, ref op, lane, kind);
     }
 
-    private static void Addsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a + b);
-    private static void Subsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a - b);
-    private static void Mulsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a * b);
-    private static void Divsd(Cpu c, ref DecodedOp op) => ScalarDouble(c, ref op, static (a, b) => a / b);
-    private static void Addss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a + b);
-    private static void Subss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a - b);
-    private static void Mulss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a * b);
-    private static void Divss(Cpu c, ref DecodedOp op) => ScalarSingle(c, ref op, static (a, b) => a / b);
-    private static void Addpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a + b);
-    private static void Subpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a - b);
-    private static void Mulpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a * b);
-    private static void Divpd(Cpu c, ref DecodedOp op) => PackedDouble(c, ref op, static (a, b) => a / b);
-    private static void Addps(Cpu c, ref DecodedOp op) => PackedSingle(c, ref op, static (a, b) => a + b);
-    private static void Subps(Cpu c, ref DecodedOp op) => PackedSingle(c, ref op, static (a, b) => a - b);
-    private static void Mulps(Cpu c, ref DecodedOp op) => PackedSingle(c, ref op, static (a, b) => a * b);
-    private static void Divps(Cpu c, ref DecodedOp op) => PackedSingle(c, ref op, static (a, b) => a / b);
+    private static void Addsd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Add, true, true);
+    private static void Subsd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Sub, true, true);
+    private static void Mulsd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Mul, true, true);
+    private static void Divsd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Div, true, true);
+    private static void Addss(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Add, false, true);
+    private static void Subss(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Sub, false, true);
+    private static void Mulss(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Mul, false, true);
+    private static void Divss(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Div, false, true);
+    private static void Addpd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Add, true, false);
+    private static void Subpd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Sub, true, false);
+    private static void Mulpd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Mul, true, false);
+    private static void Divpd(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Div, true, false);
+    private static void Addps(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Add, false, false);
+    private static void Subps(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Sub, false, false);
+    private static void Mulps(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Mul, false, false);
+    private static void Divps(Cpu c, ref DecodedOp op) => Arith(c, ref op, FpOp.Div, false, false);
 }

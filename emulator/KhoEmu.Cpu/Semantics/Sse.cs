@@ -250,7 +250,7 @@ internal static partial class Sse
         if (!Available(c)) return;
         ulong v = c.Read(op.Seg, c.Ea(ref op), 4);
         if (c.Faulted) return;
-        if ((v & ~0xFFFFUL) != 0) { c.RaiseFault(Vector.GP, 0); return; }
+        if ((v & ~(ulong)SseFloat.MxcsrBits.WritableMask) != 0) { c.RaiseFault(Vector.GP, 0); return; }
         c.Mxcsr = (uint)v;
     }
 
@@ -274,7 +274,7 @@ internal static partial class Sse
         X87Environment.SaveFxArea(c, x87, op.Insn.Mnemonic == Mnemonic.Fxsave64);
         for (int i = 0; i < 160; i += 8) c.WriteLinear(la + (ulong)i, 8, BitConverter.ToUInt64(x87[i..]));
         c.WriteLinear(la + 24, 4, c.Mxcsr);
-        c.WriteLinear(la + 28, 4, 0xFFFF);
+        c.WriteLinear(la + 28, 4, SseFloat.MxcsrBits.WritableMask);
         int count = c.Is64 ? 16 : 8;
         for (int r = 0; r < count; r++)
         {
@@ -297,7 +297,7 @@ internal static partial class Sse
         for (int r = 0; r < count; r++)
             regs[r] = new Xmm(c.ReadLinear(la + 160 + (ulong)r * 16, 8), c.ReadLinear(la + 168 + (ulong)r * 16, 8));
         if (c.Faulted) return;
-        if ((mx & ~0xFFFFUL) != 0) { c.RaiseFault(Vector.GP, 0); return; }
+        if ((mx & ~(ulong)SseFloat.MxcsrBits.WritableMask) != 0) { c.RaiseFault(Vector.GP, 0); return; }
         c.Mxcsr = (uint)mx;
         regs[..count].CopyTo(c.XmmRegs);
         X87Environment.RestoreFxArea(c, x87, op.Insn.Mnemonic == Mnemonic.Fxrstor64);

@@ -1,65 +1,54 @@
 using KhoEmu.Cpu.Decode;
+using KhoEmu.Cpu.SseFloat;
 using KhoEmu.Cpu.State;
 
 namespace KhoEmu.Cpu.Semantics;
 
 /// <summary>
 /// SSE3 (Intel SDM vol. 2, the instructions; vol. 1, 12.5): horizontal and alternating add/subtract and the
-/// duplicating moves. LDDQU is MOVDQU's handler and FISTTP an x87 handler. The arithmetic is the host's, as for the
-/// SSE/SSE2 lane operations (<see cref="Sse"/>). 128-bit memory sources must be 16-byte aligned, except MOVDDUP's
+/// duplicating moves. LDDQU is MOVDQU's handler and FISTTP an x87 handler. The arithmetic lanes go through the MXCSR-aware
+/// core (<see cref="FpArith"/>), as the SSE/SSE2 ones. 128-bit memory sources must be 16-byte aligned, except MOVDDUP's
 /// 64-bit one.
 /// </summary>
 internal static class Sse3
 {
-    private static double D(ulong u) => BitConverter.Int64BitsToDouble((long)u);
-    private static ulong U(double x) => (ulong)BitConverter.DoubleToInt64Bits(x);
-    private static float F(ulong u, int lane) => BitConverter.Int32BitsToSingle((int)(u >> (lane * 32)));
-    private static ulong P(float lo, float hi) =>
-        (uint)BitConverter.SingleToInt32Bits(lo) | ((ulong)(uint)BitConverter.SingleToInt32Bits(hi) << 32);
-
     private static bool Operands(Cpu c, ref DecodedOp op, out Xmm s) { s = default; return Sse.Available(c) && Sse.ReadSource(c, ref op, out s); }
 
-    public static void Haddpd(Cpu c, ref DecodedOp op)
+    /// <summary>Two double lanes r.Lo = x0 op0 y0, r.Hi = x1 op1 y1, committed under MXCSR.</summary>
+    private static void Pd(Cpu c, ref DecodedOp op, bool horizontal, FpOp lo, FpOp hi)
     {
         if (!Operands(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d = new Xmm(U(D(d.Lo) + D(d.Hi)), U(D(s.Lo) + D(s.Hi)));
+        Xmm d = c.XmmRegs[op.R0];
+        uint mx = c.Mxcsr, flags = 0;
+        Xmm r = horizontal
+            ? new Xmm(FpArith.Double(lo, d.Lo, d.Hi, mx, ref flags), FpArith.Double(hi, s.Lo, s.Hi, mx, ref flags))
+            : new Xmm(FpArith.Double(lo, d.Lo, s.Lo, mx, ref flags), FpArith.Double(hi, d.Hi, s.Hi, mx, ref flags));
+        if (Sse.SignalSimd(c, flags)) c.XmmRegs[op.R0] = r;
     }
 
-    public static void Hsubpd(Cpu c, ref DecodedOp op)
+    /// <summary>Four single lanes: horizontal pairs of dest then source, or lane-wise with op0/op1 alternating.</summary>
+    private static void Ps(Cpu c, ref DecodedOp op, bool horizontal, FpOp even, FpOp odd)
     {
         if (!Operands(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d = new Xmm(U(D(d.Lo) - D(d.Hi)), U(D(s.Lo) - D(s.Hi)));
+        Xmm d = c.XmmRegs[op.R0], r = default;
+        uint mx = c.Mxcsr, flags = 0;
+        for (int i = 0; i < 4; i++)
+        {
+            Xmm from = i < 2 ? d : s;
+            uint v = horizontal
+                ? FpArith.Single(even, Sse.Lane32(from, 2 * (i & 1)), Sse.Lane32(from, 2 * (i & 1) + 1), mx, ref flags)
+                : FpArith.Single((i & 1) == 0 ? even : odd, Sse.Lane32(d, i), Sse.Lane32(s, i), mx, ref flags);
+            Sse.SetLane32(ref r, i, v);
+        }
+        if (Sse.SignalSimd(c, flags)) c.XmmRegs[op.R0] = r;
     }
 
-    public static void Addsubpd(Cpu c, ref DecodedOp op)
-    {
-        if (!Operands(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d = new Xmm(U(D(d.Lo) - D(s.Lo)), U(D(d.Hi) + D(s.Hi)));
-    }
-
-    public static void Haddps(Cpu c, ref DecodedOp op)
-    {
-        if (!Operands(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d = new Xmm(P(F(d.Lo, 0) + F(d.Lo, 1), F(d.Hi, 0) + F(d.Hi, 1)), P(F(s.Lo, 0) + F(s.Lo, 1), F(s.Hi, 0) + F(s.Hi, 1)));
-    }
-
-    public static void Hsubps(Cpu c, ref DecodedOp op)
-    {
-        if (!Operands(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d = new Xmm(P(F(d.Lo, 0) - F(d.Lo, 1), F(d.Hi, 0) - F(d.Hi, 1)), P(F(s.Lo, 0) - F(s.Lo, 1), F(s.Hi, 0) - F(s.Hi, 1)));
-    }
-
-    public static void Addsubps(Cpu c, ref DecodedOp op)
-    {
-        if (!Operands(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d = new Xmm(P(F(d.Lo, 0) - F(s.Lo, 0), F(d.Lo, 1) + F(s.Lo, 1)), P(F(d.Hi, 0) - F(s.Hi, 0), F(d.Hi, 1) + F(s.Hi, 1)));
-    }
+    public static void Haddpd(Cpu c, ref DecodedOp op) => Pd(c, ref op, true, FpOp.Add, FpOp.Add);
+    public static void Hsubpd(Cpu c, ref DecodedOp op) => Pd(c, ref op, true, FpOp.Sub, FpOp.Sub);
+    public static void Addsubpd(Cpu c, ref DecodedOp op) => Pd(c, ref op, false, FpOp.Sub, FpOp.Add);
+    public static void Haddps(Cpu c, ref DecodedOp op) => Ps(c, ref op, true, FpOp.Add, FpOp.Add);
+    public static void Hsubps(Cpu c, ref DecodedOp op) => Ps(c, ref op, true, FpOp.Sub, FpOp.Sub);
+    public static void Addsubps(Cpu c, ref DecodedOp op) => Ps(c, ref op, false, FpOp.Sub, FpOp.Add);
 
     /// <summary>MOVSLDUP: the even single-precision lanes duplicated (0, 0, 2, 2).</summary>
     public static void Movsldup(Cpu c, ref DecodedOp op)

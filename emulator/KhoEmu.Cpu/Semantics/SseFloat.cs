@@ -1,11 +1,15 @@
-using System.Runtime.Intrinsics;
 using Iced.Intel;
 using KhoEmu.Cpu.Decode;
+using KhoEmu.Cpu.SseFloat;
 using KhoEmu.Cpu.State;
 
 namespace KhoEmu.Cpu.Semantics;
 
-/// <summary>SSE/SSE2 floating point: scalar and packed arithmetic, comparisons, conversions.</summary>
+/// <summary>
+/// SSE/SSE2 floating point: scalar and packed arithmetic and comparisons. Each lane is computed by the MXCSR-aware
+/// core in <see cref="KhoEmu.Cpu.SseFloat"/>, which returns the lane's result and ORs its exception flags; the
+/// destination is written only when <see cref="SignalSimd"/> finds no unmasked exception (Intel SDM vol. 1, 11.5.1).
+/// </summary>
 internal static partial class Sse
 {
     /// <summary>Reads the scalar source (low 4 or 8 bytes of an XMM register, or memory of that size).</summary>
@@ -16,160 +20,105 @@ internal static partial class Sse
         return !c.Faulted;
     }
 
-    public static void ScalarDouble(Cpu c, ref DecodedOp op, Func<double, double, double> f)
+    /// <summary>Lane <paramref name="i"/> (0-3) of a register seen as four binary32 values.</summary>
+    internal static uint Lane32(in Xmm v, int i) => (uint)((i < 2 ? v.Lo : v.Hi) >> (32 * (i & 1)));
+
+    internal static void SetLane32(ref Xmm v, int i, uint x)
     {
-        if (!Available(c) || !ReadScalar(c, ref op, 8, out ulong s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d.Lo = (ulong)BitConverter.DoubleToInt64Bits(f(BitConverter.Int64BitsToDouble((long)d.Lo), BitConverter.Int64BitsToDouble((long)s)));
+        int shift = 32 * (i & 1);
+        ref ulong q = ref i < 2 ? ref v.Lo : ref v.Hi;
+        q = (q & ~(0xFFFF_FFFFUL << shift)) | ((ulong)x << shift);
     }
 
-    public static void ScalarSingle(Cpu c, ref DecodedOp op, Func<float, float, float> f)
+    /// <summary>The second operand: a full register or m128 (packed), or the low element (scalar) in Lo.</summary>
+    private static bool ReadFpSource(Cpu c, ref DecodedOp op, bool dbl, bool scalar, out Xmm src)
     {
-        if (!Available(c) || !ReadScalar(c, ref op, 4, out ulong s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        float r = f(BitConverter.Int32BitsToSingle((int)d.Lo), BitConverter.Int32BitsToSingle((int)s));
-        d.Lo = (d.Lo & 0xFFFF_FFFF_0000_0000) | (uint)BitConverter.SingleToInt32Bits(r);
+        if (!scalar) return ReadSource(c, ref op, out src);
+        bool ok = ReadScalar(c, ref op, dbl ? 8 : 4, out ulong s);
+        src = new Xmm(s, 0);
+        return ok;
     }
 
-    public static void PackedDouble(Cpu c, ref DecodedOp op, Func<double, double, double> f)
+    /// <summary>ADD/SUB/MUL/DIV/SQRT in their PS, SS, PD and SD forms.</summary>
+    public static void Arith(Cpu c, ref DecodedOp op, FpOp fop, bool dbl, bool scalar)
     {
-        if (!Available(c) || !ReadSource(c, ref op, out var s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        static double D(ulong u) => BitConverter.Int64BitsToDouble((long)u);
-        static ulong U(double x) => (ulong)BitConverter.DoubleToInt64Bits(x);
-        d = new Xmm(U(f(D(d.Lo), D(s.Lo))), U(f(D(d.Hi), D(s.Hi))));
+        if (!Available(c) || !ReadFpSource(c, ref op, dbl, scalar, out var s)) return;
+        Xmm d = c.XmmRegs[op.R0], r = d;
+        uint mx = c.Mxcsr, flags = 0;
+        if (dbl)
+        {
+            r.Lo = FpArith.Double(fop, d.Lo, s.Lo, mx, ref flags);
+            if (!scalar) r.Hi = FpArith.Double(fop, d.Hi, s.Hi, mx, ref flags);
+        }
+        else
+        {
+            for (int i = 0, n = scalar ? 1 : 4; i < n; i++)
+                SetLane32(ref r, i, FpArith.Single(fop, Lane32(d, i), Lane32(s, i), mx, ref flags));
+        }
+        if (SignalSimd(c, flags)) c.XmmRegs[op.R0] = r;
     }
 
-    public static void PackedSingle(Cpu c, ref DecodedOp op, Func<float, float, float> f)
+    /// <summary>
+    /// Sets the MXCSR flags and returns true when every exception that occurred is masked. Otherwise raises #XM
+    /// (#UD without CR4.OSXMMEXCPT, SDM vol. 3, 6.15 interrupt 19) and returns false so the destination stays
+    /// unchanged: an unmasked pre-computation exception (IE, DE, ZE) in any lane stops before the computation, so
+    /// only the pre-computation flags are set; otherwise all flags of all lanes are (SDM vol. 1, 11.5.3).
+    /// </summary>
+    internal static bool SignalSimd(Cpu c, uint flags)
     {
-        if (!Available(c) || !ReadSource(c, ref op, out var s)) return;
-        var dv = V(c.XmmRegs[op.R0]).As<ulong, float>();
-        var sv = V(s).As<ulong, float>();
-        var r = System.Runtime.Intrinsics.Vector128.Create(f(dv[0], sv[0]), f(dv[1], sv[1]), f(dv[2], sv[2]), f(dv[3], sv[3]));
-        c.XmmRegs[op.R0] = X(r.As<float, ulong>());
+        uint unmasked = MxcsrBits.Unmasked(c.Mxcsr);
+        uint pre = flags & MxcsrBits.PreComputation;
+        if ((pre & unmasked) != 0) flags = pre;
+        c.Mxcsr |= flags;
+        if ((flags & unmasked) == 0) return true;
+        c.RaiseFault((c.Cr4 & ControlBits.Cr4OSXMMEXCPT) != 0 ? Vector.XM : Vector.UD);
+        return false;
     }
 
     /// <summary>UCOMISD/COMISD/UCOMISS/COMISS: ZF, PF, CF from the comparison; OF, SF, AF cleared.</summary>
     public static void CompareToFlags(Cpu c, ref DecodedOp op)
     {
-        bool single = op.Insn.Mnemonic is Iced.Intel.Mnemonic.Ucomiss or Iced.Intel.Mnemonic.Comiss;
+        var m = op.Insn.Mnemonic;
+        bool single = m is Iced.Intel.Mnemonic.Ucomiss or Iced.Intel.Mnemonic.Comiss;
+        bool signalQuiet = m is Iced.Intel.Mnemonic.Comiss or Iced.Intel.Mnemonic.Comisd;
         if (!Available(c) || !ReadScalar(c, ref op, single ? 4 : 8, out ulong s)) return;
         ulong dl = c.XmmRegs[op.R0].Lo;
-        double a = single ? BitConverter.Int32BitsToSingle((int)dl) : BitConverter.Int64BitsToDouble((long)dl);
-        double b = single ? BitConverter.Int32BitsToSingle((int)s) : BitConverter.Int64BitsToDouble((long)s);
-        bool unordered = double.IsNaN(a) || double.IsNaN(b);
-        c.SetArithFlags(unordered || a < b, unordered, false, unordered || a == b, false, false);
+        uint flags = 0;
+        int rel = single
+            ? FpCompare.Relation((uint)dl, (uint)s, FpFormat.Single, signalQuiet, c.Mxcsr, ref flags)
+            : FpCompare.Relation(dl, s, FpFormat.Double, signalQuiet, c.Mxcsr, ref flags);
+        if (!SignalSimd(c, flags)) return;
+        bool unordered = rel == 2;
+        c.SetArithFlags(unordered || rel < 0, unordered, false, unordered || rel == 0, false, false);
     }
-
-    private static bool Predicate(int imm, double a, double b) => (imm & 7) switch
-    {
-        0 => a == b,
-        1 => a < b,
-        2 => a <= b,
-        3 => double.IsNaN(a) || double.IsNaN(b),
-        4 => !(a == b),
-        5 => !(a < b),
-        6 => !(a <= b),
-        _ => !double.IsNaN(a) && !double.IsNaN(b),
-    };
 
     /// <summary>CMPSD/CMPSS/CMPPD/CMPPS with an immediate predicate: all-ones where true.</summary>
     public static void CompareMask(Cpu c, ref DecodedOp op)
     {
-        if (!Available(c)) return;
         var m = op.Insn.Mnemonic;
+        bool dbl = m is Iced.Intel.Mnemonic.Cmpsd or Iced.Intel.Mnemonic.Cmppd;
+        bool scalar = m is Iced.Intel.Mnemonic.Cmpsd or Iced.Intel.Mnemonic.Cmpss;
+        if (!Available(c) || !ReadFpSource(c, ref op, dbl, scalar, out var s)) return;
         int imm = (int)op.Imm;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        if (m is Iced.Intel.Mnemonic.Cmpsd or Iced.Intel.Mnemonic.Cmpss)
+        Xmm d = c.XmmRegs[op.R0], r = d;
+        uint mx = c.Mxcsr, flags = 0;
+        if (dbl)
         {
-            bool dbl = m == Iced.Intel.Mnemonic.Cmpsd;
-            if (!ReadScalar(c, ref op, dbl ? 8 : 4, out ulong s)) return;
-            if (dbl) d.Lo = Predicate(imm, BitConverter.Int64BitsToDouble((long)d.Lo), BitConverter.Int64BitsToDouble((long)s)) ? ulong.MaxValue : 0;
-            else
-            {
-                bool t = Predicate(imm, BitConverter.Int32BitsToSingle((int)d.Lo), BitConverter.Int32BitsToSingle((int)s));
-                d.Lo = (d.Lo & 0xFFFF_FFFF_0000_0000) | (t ? 0xFFFF_FFFFUL : 0);
-            }
-            return;
+            r.Lo = FpCompare.Predicate(imm, d.Lo, s.Lo, FpFormat.Double, mx, ref flags) ? ulong.MaxValue : 0;
+            if (!scalar) r.Hi = FpCompare.Predicate(imm, d.Hi, s.Hi, FpFormat.Double, mx, ref flags) ? ulong.MaxValue : 0;
         }
-        if (!ReadSource(c, ref op, out var src)) return;
-        if (m == Iced.Intel.Mnemonic.Cmppd)
+        else
         {
-            static double D(ulong u) => BitConverter.Int64BitsToDouble((long)u);
-            d = new Xmm(Predicate(imm, D(d.Lo), D(src.Lo)) ? ulong.MaxValue : 0, Predicate(imm, D(d.Hi), D(src.Hi)) ? ulong.MaxValue : 0);
-            return;
+            for (int i = 0, n = scalar ? 1 : 4; i < n; i++)
+                SetLane32(ref r, i, FpCompare.Predicate(imm, Lane32(d, i), Lane32(s, i), FpFormat.Single, mx, ref flags) ? uint.MaxValue : 0);
         }
-        var dv = V(d).As<ulong, float>();
-        var sv = V(src).As<ulong, float>();
-        Span<uint> r = stackalloc uint[4];
-        for (int i = 0; i < 4; i++) r[i] = Predicate(imm, dv[i], sv[i]) ? uint.MaxValue : 0;
-        d = X(System.Runtime.Intrinsics.Vector128.Create<uint>(r).As<uint, ulong>());
-    }
-
-    /// <summary>CVTSI2SD/CVTSI2SS: signed integer (r/m32 or r/m64) to the low element.</summary>
-    public static void IntToScalar(Cpu c, ref DecodedOp op)
-    {
-        if (!Available(c)) return;
-        ulong raw = c.Load1(ref op);
-        if (c.Faulted) return;
-        long v = op.SrcSize == 8 ? (long)raw : (int)raw;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        if (op.Insn.Mnemonic == Iced.Intel.Mnemonic.Cvtsi2sd) d.Lo = (ulong)BitConverter.DoubleToInt64Bits(v);
-        else d.Lo = (d.Lo & 0xFFFF_FFFF_0000_0000) | (uint)BitConverter.SingleToInt32Bits(v);
-    }
-
-    /// <summary>CVT(T)SD2SI/CVT(T)SS2SI: truncating or MXCSR-rounded; out of range gives the integer indefinite.</summary>
-    public static void ScalarToInt(Cpu c, ref DecodedOp op)
-    {
-        if (!Available(c)) return;
-        var m = op.Insn.Mnemonic;
-        bool single = m is Iced.Intel.Mnemonic.Cvtss2si or Iced.Intel.Mnemonic.Cvttss2si;
-        bool truncate = m is Iced.Intel.Mnemonic.Cvttsd2si or Iced.Intel.Mnemonic.Cvttss2si;
-        if (!ReadScalar(c, ref op, single ? 4 : 8, out ulong s)) return;
-        double x = single ? BitConverter.Int32BitsToSingle((int)s) : BitConverter.Int64BitsToDouble((long)s);
-        x = truncate ? Math.Truncate(x) : RoundMxcsr(c, x);
-        int size = op.Size;
-        double lo = size == 8 ? -9223372036854775808.0 : int.MinValue;
-        double hi = size == 8 ? 9223372036854775808.0 : 2147483648.0;
-        ulong r = double.IsNaN(x) || x < lo || x >= hi
-            ? (size == 8 ? 0x8000_0000_0000_0000UL : 0x8000_0000UL)
-            : (ulong)(long)x;
-        c.SetReg(op.R0, size, r);
-    }
-
-    private static double RoundMxcsr(Cpu c, double x) => ((c.Mxcsr >> 13) & 3) switch
-    {
-        0 => Math.Round(x, MidpointRounding.ToEven),
-        1 => Math.Floor(x),
-        2 => Math.Ceiling(x),
-        _ => Math.Truncate(x),
-    };
-
-    public static void SdToSs(Cpu c, ref DecodedOp op)
-    {
-        if (!Available(c) || !ReadScalar(c, ref op, 8, out ulong s)) return;
-        ref Xmm d = ref c.XmmRegs[op.R0];
-        d.Lo = (d.Lo & 0xFFFF_FFFF_0000_0000) | (uint)BitConverter.SingleToInt32Bits((float)BitConverter.Int64BitsToDouble((long)s));
-    }
-
-    public static void SsToSd(Cpu c, ref DecodedOp op)
-    {
-        if (!Available(c) || !ReadScalar(c, ref op, 4, out ulong s)) return;
-        c.XmmRegs[op.R0].Lo = (ulong)BitConverter.DoubleToInt64Bits(BitConverter.Int32BitsToSingle((int)s));
-    }
-
-    public static void Dq2Pd(Cpu c, ref DecodedOp op)
-    {
-        if (!Available(c) || !ReadScalar(c, ref op, 8, out ulong s)) return;
-        c.XmmRegs[op.R0] = new Xmm((ulong)BitConverter.DoubleToInt64Bits((int)s), (ulong)BitConverter.DoubleToInt64Bits((int)(s >> 32)));
+        if (SignalSimd(c, flags)) c.XmmRegs[op.R0] = r;
     }
 
     public static void Sqrt(Cpu c, ref DecodedOp op)
     {
         var m = op.Insn.Mnemonic;
-        if (m == Iced.Intel.Mnemonic.Sqrtsd) ScalarDouble(c, ref op, static (_, b) => Math.Sqrt(b));
-        else if (m == Iced.Intel.Mnemonic.Sqrtss) ScalarSingle(c, ref op, static (_, b) => MathF.Sqrt(b));
-        else if (m == Iced.Intel.Mnemonic.Sqrtpd) PackedDouble(c, ref op, static (_, b) => Math.Sqrt(b));
-        else PackedSingle(c, ref op, static (_, b) => MathF.Sqrt(b));
+        bool dbl = m is Iced.Intel.Mnemonic.Sqrtsd or Iced.Intel.Mnemonic.Sqrtpd;
+        Arith(c, ref op, FpOp.Sqrt, dbl, m is Iced.Intel.Mnemonic.Sqrtsd or Iced.Intel.Mnemonic.Sqrtss);
     }
 }

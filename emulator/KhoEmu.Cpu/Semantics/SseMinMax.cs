@@ -56,16 +56,6 @@ internal static partial class Sse
         c.XmmRegs[op.R0] = r;
     }
 
-    /// <summary>Sets the MXCSR flags; false (with #XM or #UD raised) if one of them is unmasked.</summary>
-    internal static bool SignalSimd(Cpu c, uint flags)
-    {
-        c.Mxcsr |= flags;
-        uint unmasked = flags & ~(c.Mxcsr >> 7) & 0x3F;
-        if (unmasked == 0) return true;
-        c.RaiseFault((c.Cr4 & ControlBits.Cr4OSXMMEXCPT) != 0 ? Vector.XM : Vector.UD);
-        return false;
-    }
-
     private static ulong MinMax64(ulong a, ulong b, bool max, uint mxcsr, ref uint flags)
     {
         const ulong expMask = 0x7FF0_0000_0000_0000, fracMask = 0x000F_FFFF_FFFF_FFFF;
