@@ -55,7 +55,8 @@ public sealed partial class Cpu
     /// <summary>CR0, CR4, CR8, EFER and XCR0 as MOV CR, WRMSR and XSETBV leave them on this model.</summary>
     private string? ControlProblem(in CpuState s)
     {
-        if ((s.Cr0 >> 32) != 0 || (s.Cr0 & ControlBits.Cr0ET) == 0) return $"CR0 0x{s.Cr0:x}";
+        // CR0.ET is not required: MOV CR0 sets it, but boot loaders set CR0 directly (SetControlRegisters).
+        if ((s.Cr0 >> 32) != 0) return $"CR0 0x{s.Cr0:x} has bits 63:32 set";
         if ((s.Cr0 & ControlBits.Cr0PG) != 0 && (s.Cr0 & ControlBits.Cr0PE) == 0) return "CR0.PG set without CR0.PE";
         if ((s.Cr0 & ControlBits.Cr0NW) != 0 && (s.Cr0 & ControlBits.Cr0CD) == 0) return "CR0.NW set without CR0.CD";
         if ((s.Cr4 & ~Cr4Allowed) != 0) return $"CR4 0x{s.Cr4:x} has bits model '{Model.Name}' does not support";

@@ -32,7 +32,8 @@ public sealed class CpuStateValidationTests
         yield return Case("a bool byte of 2", "a flag byte holds 2", (ref CpuState s) => Unsafe.As<bool, byte>(ref s.Halted) = 2);
         yield return Case("interrupt shadow 3", "interrupt shadow 3", (ref CpuState s) => s.Shadow = 3);
         yield return Case("RFLAGS bit 1 clear", "RFLAGS", (ref CpuState s) => s.Rflags &= ~Rflags.Reserved1);
-        yield return Case("CR0.PG without PE", "CR0", (ref CpuState s) => s.Cr0 &= ~ControlBits.Cr0PE);
+        yield return Case("CR0.PG without PE", "CR0.PG set without CR0.PE", (ref CpuState s) => s.Cr0 &= ~ControlBits.Cr0PE);
+        yield return Case("CR0 bits 63:32", "bits 63:32", (ref CpuState s) => s.Cr0 |= 1UL << 40);
         yield return Case("CR4 bit the model lacks", "CR4 0x", (ref CpuState s) => s.Cr4 |= ControlBits.Cr4PKS);
         yield return Case("CR8 above 15", "CR8", (ref CpuState s) => s.Cr8 = 16);
         yield return Case("EFER.LMA without CR0.PG", "EFER.LMA", (ref CpuState s) => s.Cr0 &= ~ControlBits.Cr0PG);
@@ -67,6 +68,19 @@ public sealed class CpuStateValidationTests
         var e = Assert.Throws<SnapshotFormatException>(() => rig.Cpu.ValidateState(s))!;
         Assert.That(e.Message, Does.StartWith("CPU state: ").And.Contain(expect).And.Not.Contain("\n"));
         Assert.That(rig.Cpu.SaveState(), Is.EqualTo(before), "refusing changed nothing");
+    }
+
+    /// <summary>What a boot loader sets directly (CR0 without ET, as the benchmarks and direct boot do) and the reset
+    /// state (real mode at F000:FFF0) are states like any other.</summary>
+    [Test]
+    public void ResetAndBootLoaderStatesValidate()
+    {
+        using var rig = new TestRig();
+        rig.Cpu.SetControlRegisters(ControlBits.Cr0PE | ControlBits.Cr0PG, 0x10_0000, ControlBits.Cr4PAE, Msr.EferLme | Msr.EferLma);
+        Assert.DoesNotThrow(() => rig.Cpu.ValidateState(rig.Cpu.SaveState()));
+        rig.Cpu.Reset();
+        Assert.That(rig.Cpu.SaveState().Mode, Is.EqualTo(CpuMode.Real16));
+        Assert.DoesNotThrow(() => rig.Cpu.ValidateState(rig.Cpu.SaveState()));
     }
 
     [Test]
