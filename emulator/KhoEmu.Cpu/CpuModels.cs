@@ -13,7 +13,7 @@ public static class CpuModels
     private static readonly CpuFeature[] Common =
     [
         Pse, Tsc, Msr, Pae, Cx8, Apic, Mtrr, Pge, Cmov, Pat, Clflush, Fxsr, Sse, Sse2, Cx16, Hypervisor,
-        Syscall, Nx, LongMode, LahfLm, Fpu,
+        Syscall, Nx, LongMode, LahfLm, Fpu, De,
     ];
 
     /// <summary>
