@@ -194,6 +194,10 @@ internal static class StringOps
     public static void Outs(Cpu c, ref DecodedOp op)
     {
         if (c.Mode != CpuMode.Real16 && c.Cpl > c.Iopl) { c.RaiseFault(Vector.GP, 0); return; }
-        Run(c, ref op, OutsBody, true, false, false);
+        // The element size is the memory source's: operand 0 is DX (16 bits), which made OUTSB write a word and
+        // step RSI by 2.
+        var element = op;
+        element.Size = op.SrcSize;
+        Run(c, ref element, OutsBody, true, false, false);
     }
 }
