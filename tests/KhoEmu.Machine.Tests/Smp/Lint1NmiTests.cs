@@ -63,6 +63,8 @@ public sealed class Lint1NmiTests
         g.Gate(2, nmi);
         g.Gate(FixedVector, fixedHandler);
 
+        g.BeginAp();                                                // (the build wants the AP entry; never run)
+        g.A.hlt();
         using var m = g.Build(cpus: 1);
         var first = m.Run(2_000);
         Assert.That(first.Kind, Is.EqualTo(ExitKind.InstructionLimit), first.Diagnostic);

@@ -101,6 +101,8 @@ public sealed class X2ApicTests
         g.Exit(Done);
         GpHandler(g);
 
+        g.BeginAp();                                  // (the build wants the AP entry; one processor never runs it)
+        g.A.hlt();
         using var m = g.Build(cpus: 1);
         var exit = m.Run(10_000_000);
         Assert.That(exit.ExitCode, Is.EqualTo(ExitCode(Done)), exit.Diagnostic);
@@ -232,6 +234,8 @@ public sealed class X2ApicTests
         g.Gate(CountVector, count);
         GpHandler(g);
 
+        g.BeginAp();                                  // (the build wants the AP entry; one processor never runs it)
+        g.A.hlt();
         using var m = g.Build(cpus: 1);
         var exit = m.Run(10_000_000);
         Assert.That(exit.ExitCode, Is.EqualTo(ExitCode(Done)), $"failed at step {exit.ExitCode >> 1}; {exit.Diagnostic}");
