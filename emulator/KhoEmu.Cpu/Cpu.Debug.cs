@@ -6,7 +6,11 @@ namespace KhoEmu.Cpu;
 /// Debug registers and debug exceptions (Intel SDM vol. 3, chapter 18): DR0-DR3 breakpoint addresses, DR6 status and
 /// DR7 control with their fixed bits (18.2), DR4/DR5 aliasing DR6/DR7 while CR4.DE = 0 (18.2.2), general detect
 /// (DR7.GD), instruction breakpoints (faults, suppressed by RFLAGS.RF), data breakpoints (traps) and single-step
-/// traps (TF). I/O breakpoints (R/W = 10b with CR4.DE) are not implemented: CPUID does not advertise DE.
+/// traps (TF), and I/O breakpoints (R/W = 10b, 17.2.4-17.2.5): IN, OUT, INS and OUTS whose port range overlaps an
+/// enabled breakpoint's range (DRn aligned down to LEN 1, 2, 4 or 8) trap after the instruction with DR6.Bn, like a
+/// data breakpoint; a REP INS/OUTS traps after the iteration that hit, with RIP at the string instruction so it
+/// goes on after the handler. R/W = 10b with CR4.DE = 0 is undefined in the SDM; as QEMU's TCG (which checks the
+/// ports whatever CR4.DE holds), the breakpoint works then too. CPUID.1:EDX.DE is advertised.
 /// </summary>
 public sealed partial class Cpu
 {
@@ -22,6 +26,8 @@ public sealed partial class Cpu
     /// <summary>Enabled instruction breakpoints (bit n: DRn) and enabled data breakpoints, recomputed on DR writes.</summary>
     private int _codeBreakpoints;
     internal int DataBreakpoints;
+    /// <summary>Enabled I/O breakpoints (bit n: DRn with R/W = 10b).</summary>
+    internal int IoBreakpoints;
     /// <summary>Data breakpoints hit by the current instruction (DR6 B0-B3 bits), reported as a trap after it.</summary>
     private ref ulong _dataHits => ref _s.DataHits;
     /// <summary>Debug trap bits held over a MOV SS/POP SS (SDM vol. 3, 6.8.3): delivered after the next instruction.</summary>
@@ -29,14 +35,14 @@ public sealed partial class Cpu
 
     /// <summary>True when instructions must run one at a time for debug checks or an interrupt shadow.</summary>
     private bool NeedsStepping => _shadow != 0 || (_rflags & (Rflags.TF | Rflags.RF)) != 0
-        || _codeBreakpoints != 0 || DataBreakpoints != 0 || _pendingDebugTrap != 0;
+        || _codeBreakpoints != 0 || DataBreakpoints != 0 || IoBreakpoints != 0 || _pendingDebugTrap != 0;
 
     private void ResetDebugState()
     {
         ((Span<ulong>)Dr).Clear();
         Dr[6] = Dr6Fixed1;
         Dr[7] = Dr7Fixed1;
-        _codeBreakpoints = DataBreakpoints = 0;
+        _codeBreakpoints = DataBreakpoints = IoBreakpoints = 0;
         _dataHits = _pendingDebugTrap = 0;
     }
 
@@ -73,17 +79,19 @@ public sealed partial class Cpu
 
     private void UpdateBreakpoints()
     {
-        int code = 0, data = 0;
+        int code = 0, data = 0, io = 0;
         for (int i = 0; i < 4; i++)
         {
             if (((Dr[7] >> (2 * i)) & 3) == 0) continue;
             int rw = (int)(Dr[7] >> (16 + 4 * i)) & 3;
             if (rw == 0) code |= 1 << i;
-            else if (rw != 2) data |= 1 << i; // R/W = 10b: I/O breakpoints, not implemented (no CPUID.DE)
+            else if (rw == 2) io |= 1 << i;
+            else data |= 1 << i;
         }
         bool dataChanged = data != DataBreakpoints;
         _codeBreakpoints = code;
         DataBreakpoints = data;
+        IoBreakpoints = io;
         // Pages holding a data breakpoint must leave the TLB fast paths, which do not check breakpoints.
         if (dataChanged || data != 0) FlushTlb();
         _exitBlock = true;
@@ -119,6 +127,21 @@ public sealed partial class Cpu
             if (la < start + len && start < la + (ulong)size) _dataHits |= 1UL << i;
         }
     }
+
+    /// <summary>Records the I/O breakpoints an access of ports [port, port + size) hits (IN, OUT, one INS/OUTS element).</summary>
+    internal void CheckIoBreakpoints(ushort port, int size)
+    {
+        for (int i = 0; i < 4; i++)
+        {
+            if ((IoBreakpoints & (1 << i)) == 0) continue;
+            var (start, len) = BreakpointRange(i);
+            if (port < start + len && start < (ulong)port + (ulong)size) _dataHits |= 1UL << i;
+        }
+    }
+
+    /// <summary>True when the current instruction hit a data or I/O breakpoint: a REP string instruction stops after
+    /// this iteration so the trap comes between iterations (SDM vol. 3, 17.3.1.2).</summary>
+    internal bool DebugTrapPending => _dataHits != 0;
 
     /// <summary>Instruction breakpoints matching the linear address of the next instruction (DR6 B0-B3 bits).</summary>
     private ulong CodeBreakpointHits(ulong linear)

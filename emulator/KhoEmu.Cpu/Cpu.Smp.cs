@@ -57,12 +57,15 @@ public sealed partial class Cpu
     public bool WakesOnInterrupt => _halted && IF && !_waitForSipi;
 
     /// <summary>
-    /// INIT (an INIT IPI, SDM vol. 3, 9.1 and 11.6.1): the processor state as after reset. The bootstrap processor then
+    /// INIT (an INIT IPI, SDM vol. 3, 9.1 and 11.6.1): the processor state as after reset but for IA32_APIC_BASE. The bootstrap processor then
     /// runs from the reset vector; an application processor waits for a start-up IPI. A pending NMI is dropped.
     /// </summary>
     public void Init()
     {
+        // IA32_APIC_BASE keeps its value across INIT, and with it xAPIC or x2APIC mode (SDM vol. 3, 11.12.5.1).
+        ulong apicBase = ReadMsrValue(Msr.ApicBase);
         Reset();
+        _msrs.ApicBase = apicBase;
         _nmiPending = _nmiBlocked = false;
         _waitForSipi = !IsBootstrapProcessor;
         _exitBlock = true;
@@ -143,7 +146,7 @@ public sealed partial class Cpu
                 uint sharing = (r.Eax >> 5 & 7) == 3 ? (1u << t.PackageShift) - 1 : (1u << t.ThreadBits) - 1;
                 r.Eax = (r.Eax & 0x3FFF) | (((1u << t.CoreBits) - 1) << 26) | (sharing << 14);
                 break;
-            case 0xB when Model.IsIntel:
+            case 0xB when Model.IsIntel || Model.Has(CpuFeature.X2apic):
                 r = subleaf switch
                 {
                     0 => ((uint)t.ThreadBits, (uint)t.Threads, 0x100u, id),

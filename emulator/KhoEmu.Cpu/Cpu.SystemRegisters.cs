@@ -94,6 +94,7 @@ public sealed partial class Cpu
         if (TryReadModelMsr(msr, out value) || TryReadXstateMsr(msr, out value)) return true;
         if (ExtraMsrs is not null && ExtraMsrs.TryRead(msr, out value)) return true;
         if (msr == Msr.ApicBase) { value = ReadMsrValue(msr); return true; }
+        if (msr is >= 0x800 and <= 0x8FF) return TryReadX2ApicMsr(msr, out value);
         value = 0;
         return false;
     }
@@ -123,7 +124,8 @@ public sealed partial class Cpu
         if (IsModelMsr(msr)) return TryWriteModelMsr(msr, value);
         if (TryWriteXstateMsr(msr, value, out bool xstateOk)) return xstateOk;
         if (ExtraMsrs is not null && ExtraMsrs.TryWrite(msr, value)) return true;
-        if (msr == Msr.ApicBase) { _msrs.ApicBase = value; return true; }
+        if (msr == Msr.ApicBase) return TryWriteApicBase(value);
+        if (msr is >= 0x800 and <= 0x8FF) return TryWriteX2ApicMsr(msr, value);
         return false;
     }
 

@@ -10,10 +10,10 @@ namespace KhoEmu.Cpu;
 public enum CpuFeature
 {
     // Leaf 1 EDX
-    Fpu = 0, Pse = 3, Tsc = 4, Msr = 5, Pae = 6, Cx8 = 8, Apic = 9, Mtrr = 12, Pge = 13, Cmov = 15, Pat = 16,
+    Fpu = 0, De = 2, Pse = 3, Tsc = 4, Msr = 5, Pae = 6, Cx8 = 8, Apic = 9, Mtrr = 12, Pge = 13, Cmov = 15, Pat = 16,
     Clflush = 19, Fxsr = 24, Sse = 25, Sse2 = 26,
     // Leaf 1 ECX
-    Sse3 = 32 + 0, Cx16 = 32 + 13, Popcnt = 32 + 23, Xsave = 32 + 26, Rdrand = 32 + 30, Hypervisor = 32 + 31,
+    Sse3 = 32 + 0, Cx16 = 32 + 13, X2apic = 32 + 21, Popcnt = 32 + 23, Xsave = 32 + 26, Rdrand = 32 + 30, Hypervisor = 32 + 31,
     // Leaf 7.0 EBX
     Fsgsbase = 64 + 0, Bmi1 = 64 + 3, Smep = 64 + 7, Erms = 64 + 9, Rdseed = 64 + 18, Smap = 64 + 20,
     // Leaf 7.0 EDX

@@ -32,8 +32,10 @@ public sealed partial class CpuModel
                 return subleaf == 0 ? (0, Word(2), Word(6), Word(3)) : (0u, 0u, 0u, 0u);
             case 0xD:
                 return XsaveLeaf(subleaf);
-            case 0xB when IsIntel:
+            case 0xB when IsIntel || Has(CpuFeature.X2apic):
                 // x2APIC topology (SDM vol. 3, 9.9): SMT level with 1 thread, core level with 1 core, then invalid.
+                // EDX is the x2APIC ID (0 here; Cpu.ApplyTopology puts the processor's own). An AMD model answers it
+                // too when it has x2APIC, as QEMU does for every vendor.
                 return subleaf switch
                 {
                     0 => (0u, 1u, 0x100u | subleaf, 0u),

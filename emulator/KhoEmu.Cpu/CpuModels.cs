@@ -13,7 +13,7 @@ public static class CpuModels
     private static readonly CpuFeature[] Common =
     [
         Pse, Tsc, Msr, Pae, Cx8, Apic, Mtrr, Pge, Cmov, Pat, Clflush, Fxsr, Sse, Sse2, Cx16, Hypervisor,
-        Syscall, Nx, LongMode, LahfLm, Fpu,
+        Syscall, Nx, LongMode, LahfLm, Fpu, De,
     ];
 
     /// <summary>
@@ -21,10 +21,11 @@ public static class CpuModels
     /// default: an Intel family-6 part Linux knows, with RDRAND, RDSEED, FSGSBASE and RDTSCP, and QEMU's
     /// arch-capabilities for it (RDCL_NO: not affected by Meltdown, SKIP_L1DFL_VMENTRY). QEMU's Denverton also has
     /// SSE3, XSAVE (XSAVEOPT, XSAVEC, XGETBV1), SMEP and SMAP, which are implemented now but deliberately not added:
-    /// the default model's boot path stays as it was measured (docs/cpu.md).
+    /// the default model's boot path stays as it was measured (docs/cpu.md). x2APIC is advertised: QEMU's Denverton
+    /// lists it and TCG implements it since QEMU 8.1 (QEMU 7.2's TCG filtered it out).
     /// </summary>
     public static CpuModel Denverton { get; } = new("Denverton", CpuModel.Intel, 6, 95, 1, "Intel Atom Processor (Denverton)",
-        0x15, 0x8000_0008, [.. Common, Popcnt, Rdrand, Fsgsbase, Erms, Rdseed, ArchCapabilities, Page1G, Rdtscp, Prefetchw])
+        0x15, 0x8000_0008, [.. Common, Popcnt, Rdrand, Fsgsbase, Erms, Rdseed, ArchCapabilities, Page1G, Rdtscp, Prefetchw, X2apic])
     {
         ArchCapabilities = (1UL << 0) | (1UL << 3),
     };
@@ -37,13 +38,13 @@ public static class CpuModels
     /// <summary>
     /// QEMU's <c>max</c> as TCG defines it (AuthenticAMD family 15 model 107 stepping 1, "QEMU TCG CPU version
     /// 2.5+"): every feature this CPU implements and nothing else. Basic leaves up to 0Dh (XSAVE), extended up to
-    /// 8000_0008h.
+    /// 8000_0008h. With x2APIC, which QEMU 8.1+'s TCG has, and so leaf 0Bh.
     /// </summary>
     public static CpuModel Max { get; } = new("max", CpuModel.Amd, 15, 107, 1, "QEMU TCG CPU version 2.5+",
         0xD, 0x8000_0008,
         [
             .. Common, Sse3, Popcnt, Xsave, Rdrand, Fsgsbase, Smep, Erms, Rdseed, Smap, Page1G, Rdtscp, Lzcnt,
-            Prefetchw, Pku, Pks, Rdpid, Xsaveopt, Xsavec, Xgetbv1,
+            Prefetchw, Pku, Pks, Rdpid, Xsaveopt, Xsavec, Xgetbv1, X2apic,
         ]);
 
     /// <summary>QEMU's EPYC-v1 (Zen, Naples): AuthenticAMD family 23 model 1 stepping 2, max leaves 0Dh and

@@ -6,7 +6,8 @@ namespace KhoEmu.Harness;
 /// <summary>
 /// Upstream Linux's KHO/LUO selftests (tools/testing/selftests/kho and liveupdate) booted on the KHO guest with
 /// <c>-no-reboot</c> semantics, judged by upstream's own pass markers and kselftest output, with the KHO oracle
-/// watching. One CPU: upstream's vmtest.sh uses <c>-smp 2</c>, KhoEmu is uniprocessor.
+/// watching. One CPU by default; upstream's vmtest.sh uses <c>-smp 2</c>, which <see cref="Run"/>'s <c>cpus</c> gives
+/// (the first kernel's kexec then stops the other processor before it jumps).
 /// </summary>
 public static class LinuxScenarios
 {
@@ -55,10 +56,15 @@ public static class LinuxScenarios
     /// <summary>The name of the check a kexec test adds for the KHO oracle having read the handover at the jump.</summary>
     public const string OracleCheck = "the KHO oracle reads the handover at the jump";
 
-    /// <summary>Boots <paramref name="scenario"/> from <paramref name="guest"/> on a fresh machine. Unreadable or
-    /// unbootable guest files are a <see cref="LinuxGuestException"/>; whatever the guest does is a result.</summary>
-    public static LinuxScenarioResult Run(LinuxScenario scenario, LinuxGuest guest, Stream? liveSerial = null, string extraCmdline = "")
+    /// <summary>Boots <paramref name="scenario"/> from <paramref name="guest"/> on a fresh machine with
+    /// <paramref name="cpus"/> processors (QEMU's <c>-smp N</c>: N cores in one socket). Unreadable or unbootable guest
+    /// files are a <see cref="LinuxGuestException"/>; whatever the guest does is a result. The instruction budget
+    /// counts the instructions of all processors together.</summary>
+    public static LinuxScenarioResult Run(LinuxScenario scenario, LinuxGuest guest, Stream? liveSerial = null, string extraCmdline = "",
+        int cpus = 1)
     {
+        if (cpus < 1 || cpus > KhoEmu.Cpu.Smp.CpuTopology.MaxCpus)
+            throw new ArgumentOutOfRangeException(nameof(cpus), $"a machine has 1 to {KhoEmu.Cpu.Smp.CpuTopology.MaxCpus} processors, not {cpus}");
         var (kernel, initrd) = guest.Load(scenario);
         var serial = new MemoryStream();
         var config = new MachineConfig
@@ -71,6 +77,7 @@ public static class LinuxScenarios
             CommandLine = CommandLine(scenario, extraCmdline),
             SerialOutput = liveSerial is null ? serial : new Scenarios.TeeStream(serial, liveSerial),
             NoReboot = true,
+            Smp = cpus == 1 ? KhoEmu.Cpu.Smp.CpuTopology.Single : KhoEmu.Cpu.Smp.CpuTopology.Cores1Socket(cpus),
         };
         PcMachine built;
         try { built = new PcMachine(config); }
@@ -95,9 +102,9 @@ public static class LinuxScenarios
         string? limit = null;
         while (true)
         {
-            exit = machine.Run(Math.Min(Slice, scenario.InstructionBudget - machine.Cpu.InstructionCount));
+            exit = machine.Run(Math.Min(Slice, scenario.InstructionBudget - machine.InstructionCount));
             if (exit.Kind != ExitKind.InstructionLimit) break;
-            if (machine.Cpu.InstructionCount >= scenario.InstructionBudget) { limit = $"the {scenario.InstructionBudget:N0}-instruction budget"; break; }
+            if (machine.InstructionCount >= scenario.InstructionBudget) { limit = $"the {scenario.InstructionBudget:N0}-instruction budget"; break; }
             if (machine.Clock.Now >= VirtualTimeLimitNs) { limit = $"the {VirtualTimeLimitNs / 1_000_000_000} s virtual-time limit"; break; }
         }
         sw.Stop();
@@ -116,7 +123,7 @@ public static class LinuxScenarios
                 seen ? null : o.HandoverProblem ?? "no handover seen at the next kernel's entry"));
             checks = checks.Select((c, i) => c with { Number = i + 1 }).ToList();
         }
-        return new LinuxScenarioResult(scenario, exit, checks, problems, text, machine.Cpu.InstructionCount, machine.Clock.Now, sw.Elapsed,
+        return new LinuxScenarioResult(scenario, exit, checks, problems, text, machine.InstructionCount, machine.Clock.Now, sw.Elapsed,
             Oracle(machine.KhoOracle)) { Limit = limit };
     }
 

@@ -63,12 +63,22 @@ public sealed partial class PcMachine
             cpu.ConfigureTopology(topology, i);
             cpu.YieldOnHalt = topology.Count > 1;
             var apic = i == 0 ? Apic : new LocalApic(Clock, $"lapic{i}.timer");
-            apic.Id = cpu.InitialApicId;
+            apic.Id = apic.InitialId = cpu.InitialApicId;
+            if (cpu.IsBootstrapProcessor) apic.VirtualWireAtReset();
+            cpu.LocalApic = apic;
             _apics.Add(apic);
             ApicBus.Attach(apic, cpu.RaiseNmi, cpu.Init, cpu.StartupIpi);
         }
         return cpus;
     }
+
+    /// <summary>
+    /// An NMI on the board's NMI line, which a PC wires to LINT1 of every processor (QEMU's monitor <c>nmi</c>
+    /// command, nmi_monitor_handle → apic_deliver_nmi): each local APIC delivers it as its LVT LINT1 entry says (Linux
+    /// programs NMI mode on the BSP and masks it on the others), or straight to the processor while globally
+    /// disabled (docs/devices.md, "LINT0 and LINT1").
+    /// </summary>
+    public void InjectNmi() => ApicBus.NmiToAll();
 
     /// <summary>Stops the run at the next instruction boundary of the processor that runs now (and the scheduler).</summary>
     private void StopAll()

@@ -154,7 +154,8 @@ public sealed partial class PcMachine : IDisposable
     private void DeliverInterrupt(InterruptMessage message)
     {
         if (Cpus.Count > 1)
-            ApicBus.Deliver(new ApicMessage(message.Vector, message.DeliveryMode, message.Logical, (byte)message.Destination, message.Level));
+            ApicBus.Deliver(new ApicMessage(message.Vector, message.DeliveryMode, message.Logical,
+                ApicMessage.XapicDestination((byte)message.Destination), message.Level));
         else if (message.CarriesVector) Apic.Accept(message.Vector, message.Level);
     }
 

@@ -4,8 +4,8 @@ using KhoEmu.Machine;
 namespace KhoEmu.Linux.Tests;
 
 /// <summary>
-/// Runs a Linux selftest image on qemu-system-x86_64 as tests/linux/kho/run-qemu.sh does (q35, 1 GiB, one CPU,
-/// -no-reboot, the harness's command line) and judges the console with the harness's own judge.
+/// Runs a Linux selftest image on qemu-system-x86_64 as tests/linux/kho/run-qemu.sh does (q35, 1 GiB, one CPU or
+/// <c>-smp N</c> as upstream's vmtest.sh, -no-reboot, the harness's command line) and judges the console with the harness's own judge.
 /// </summary>
 internal static class LinuxKhoQemu
 {
@@ -16,9 +16,9 @@ internal static class LinuxKhoQemu
             + string.Join('\n', Console.Split('\n').Select(l => l.TrimEnd('\r')).TakeLast(lines));
     }
 
-    public static Run Boot(LinuxScenario scenario, LinuxGuest guest, string extraAppend = "")
+    public static Run Boot(LinuxScenario scenario, LinuxGuest guest, string extraAppend = "", int cpus = 1)
     {
-        var args = new List<string> { "-machine", "q35", "-m", "1G", "-nographic", "-no-reboot",
+        var args = new List<string> { "-machine", "q35", "-m", "1G", "-smp", cpus.ToString(System.Globalization.CultureInfo.InvariantCulture), "-nographic", "-no-reboot",
             "-kernel", guest.BzImage, "-initrd", guest.Image(scenario), "-append", LinuxScenarios.CommandLine(scenario, extraAppend) };
         string text;
         MachineExit exit;

@@ -26,6 +26,8 @@ public sealed class LinuxSmpTests
         Assert.That(k.Text, Does.Contain("smpboot: Allowing 2 CPUs, 0 hotplug CPUs"), "the MADT lists two processors\n" + k.Tail());
         Assert.That(k.Text, Does.Contain("smp: Brought up 1 node, 2 CPUs"), k.Tail());
         Assert.That(k.Text, Does.Contain("smpboot: Total of 2 processors activated"), k.Tail());
+        Assert.That(k.Text, Does.Contain(LinuxKhoSelftestTests.X2ApicDeclined),
+            "CPUID's x2APIC is seen; without interrupt remapping in x2APIC mode Linux keeps xAPIC mode\n" + k.Tail());
         Assert.That(k.Text, Does.Contain("# processors: 2"), "/proc/cpuinfo lists both processors\n" + k.Tail());
         // /proc/interrupts has one count column per online processor.
         var ioapicLine = Regex.Match(k.Text, @"^#\s+\d+:((\s+\d+)+)\s+IO-APIC", RegexOptions.Multiline);

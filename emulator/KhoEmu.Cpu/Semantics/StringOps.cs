@@ -38,6 +38,11 @@ internal static class StringOps
             Advance(c, a, step, usesSi, usesDi);
             c.SetReg(Cpu.RCX, a, --count);
             if (conditional && (op.Rep == 1 ? !c.ZF : c.ZF)) break;
+            if (count != 0 && c.DebugTrapPending)
+            {
+                c.Rip = c.InstructionStart; // the breakpoint's trap comes after this iteration; the rest runs after it
+                return;
+            }
         }
     }
 
@@ -92,6 +97,7 @@ internal static class StringOps
         ulong la = c.Linear(SegReg.ES, di);
         if (!c.ProbeWrite(la, op.Size)) return false;
         c.WriteLinear(la, op.Size, c.Ports.Read((ushort)c.Gpr[Cpu.RDX], op.Size));
+        if (c.IoBreakpoints != 0) c.CheckIoBreakpoints((ushort)c.Gpr[Cpu.RDX], op.Size);
         return true;
     };
 
@@ -100,6 +106,7 @@ internal static class StringOps
         ulong v = c.Read(op.Seg, si, op.Size);
         if (c.Faulted) return false;
         c.Ports.Write((ushort)c.Gpr[Cpu.RDX], op.Size, (uint)v);
+        if (c.IoBreakpoints != 0) c.CheckIoBreakpoints((ushort)c.Gpr[Cpu.RDX], op.Size);
         return true;
     };
 
@@ -187,6 +194,10 @@ internal static class StringOps
     public static void Outs(Cpu c, ref DecodedOp op)
     {
         if (c.Mode != CpuMode.Real16 && c.Cpl > c.Iopl) { c.RaiseFault(Vector.GP, 0); return; }
-        Run(c, ref op, OutsBody, true, false, false);
+        // The element size is the memory source's: operand 0 is DX (16 bits), which made OUTSB write a word and
+        // step RSI by 2.
+        var element = op;
+        element.Size = op.SrcSize;
+        Run(c, ref element, OutsBody, true, false, false);
     }
 }

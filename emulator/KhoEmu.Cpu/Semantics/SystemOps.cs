@@ -181,6 +181,7 @@ internal static class SystemOps
         if (!IoAllowed(c)) return;
         ushort port = op.K1 == OperandKind.Immediate ? (ushort)op.Imm : (ushort)c.Gpr[Cpu.RDX];
         c.SetReg(Cpu.RAX, op.Size, c.Ports.Read(port, op.Size));
+        if (c.IoBreakpoints != 0) c.CheckIoBreakpoints(port, op.Size);
     }
 
     public static void Out(Cpu c, ref DecodedOp op)
@@ -188,6 +189,7 @@ internal static class SystemOps
         if (!IoAllowed(c)) return;
         ushort port = op.K0 == OperandKind.Immediate ? (ushort)op.Imm : (ushort)c.Gpr[Cpu.RDX];
         c.Ports.Write(port, op.SrcSize, (uint)c.GetReg(Cpu.RAX, op.SrcSize));
+        if (c.IoBreakpoints != 0) c.CheckIoBreakpoints(port, op.SrcSize);
     }
 
     public static void Cli(Cpu c, ref DecodedOp op)

@@ -11,9 +11,10 @@ public sealed partial record PicChipState(byte Irr, byte Isr, byte Imr, byte Vec
 [MemoryPackable]
 public sealed partial record IoApicState(ulong[] Redirection, bool[] Levels, uint Select, uint Id);
 
-/// <summary>A local APIC: IRR/ISR/TMR (8 words each), every register the guest can write, the pending NMI and the
-/// timer's start (its deadline is the clock's timer).</summary>
+/// <summary>A local APIC: IRR/ISR/TMR (8 words each), every register the guest can write, the pending NMI, the
+/// timer's start (its deadline is the clock's timer) and the mode IA32_APIC_BASE set (x2APIC, globally disabled).</summary>
 [MemoryPackable]
 public sealed partial record LocalApicState(int Id, uint[] Irr, uint[] Isr, uint[] Tmr, uint Tpr, uint Svr, uint LvtTimer,
     uint Divide, uint Initial, uint Ldr, uint Dfr, uint LvtLint0, uint LvtLint1, uint LvtError, uint Esr,
-    uint IcrLow, uint IcrHigh, bool NmiPending, ulong TimerStart);
+    uint IcrLow, uint IcrHigh, bool NmiPending, ulong TimerStart, uint LvtThermal, uint LvtPerf, bool X2Apic,
+    bool GloballyDisabled);

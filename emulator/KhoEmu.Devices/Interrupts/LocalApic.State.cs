@@ -7,7 +7,8 @@ namespace KhoEmu.Devices.Interrupts;
 public sealed partial class LocalApic : IStateful<LocalApicState>
 {
     public LocalApicState SaveState() => new(Id, (uint[])_irr.Clone(), (uint[])_isr.Clone(), (uint[])_tmr.Clone(), _tpr, _svr,
-        _lvtTimer, _divide, _initial, _ldr, _dfr, _lvtLint0, _lvtLint1, _lvtError, _esr, _icrLow, _icrHigh, _nmiPending, _timerStart);
+        _lvtTimer, _divide, _initial, _ldr, _dfr, _lvtLint0, _lvtLint1, _lvtError, _esr, _icrLow, _icrHigh, _nmiPending, _timerStart,
+        _lvtThermal, _lvtPerf, _x2apic, _globallyDisabled);
 
     public void ValidateState(LocalApicState s)
     {
@@ -20,7 +21,12 @@ public sealed partial class LocalApic : IStateful<LocalApicState>
         StateCheck.Bits(dev, "SVR", s.Svr, 0x3FF);
         StateCheck.Bits(dev, "LVT timer", s.LvtTimer, 0x700FF);
         StateCheck.Bits(dev, "divide", s.Divide, 0xB);
-        StateCheck.Bits(dev, "LDR", s.Ldr, 0xFF00_0000);
+        StateCheck.Bits(dev, "LVT thermal", s.LvtThermal, 0x107FF);
+        StateCheck.Bits(dev, "LVT performance", s.LvtPerf, 0x107FF);
+        StateCheck.That(dev, !(s.X2Apic && s.GloballyDisabled), "x2APIC mode while globally disabled");
+        // In x2APIC mode the LDR is derived from the x2APIC ID (SDM vol. 3, 11.12.10.2), so it must be that value.
+        if (s.X2Apic) StateCheck.That(dev, s.Ldr == X2ApicLogicalId, $"x2APIC LDR 0x{s.Ldr:x} is not derived from the x2APIC ID");
+        else StateCheck.Bits(dev, "LDR", s.Ldr, 0xFF00_0000);
         StateCheck.That(dev, (s.Dfr & 0x0FFF_FFFF) == 0x0FFF_FFFF, $"DFR 0x{s.Dfr:x} has reserved bits clear");
     }
 
@@ -33,5 +39,6 @@ public sealed partial class LocalApic : IStateful<LocalApicState>
         (_tpr, _svr, _lvtTimer, _divide, _initial, _ldr, _dfr) = (s.Tpr, s.Svr, s.LvtTimer, s.Divide, s.Initial, s.Ldr, s.Dfr);
         (_lvtLint0, _lvtLint1, _lvtError, _esr, _icrLow, _icrHigh) = (s.LvtLint0, s.LvtLint1, s.LvtError, s.Esr, s.IcrLow, s.IcrHigh);
         (_nmiPending, _timerStart) = (s.NmiPending, s.TimerStart);
+        (_lvtThermal, _lvtPerf, _x2apic, _globallyDisabled) = (s.LvtThermal, s.LvtPerf, s.X2Apic, s.GloballyDisabled);
     }
 }

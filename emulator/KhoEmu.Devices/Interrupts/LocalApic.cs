@@ -9,8 +9,10 @@ namespace KhoEmu.Devices.Interrupts;
 /// cluster models) and the interrupt command register, whose IPIs go to <see cref="IpiSink"/> (the machine's
 /// <see cref="ApicBus"/>; SDM vol. 3, 11.6).
 /// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at Q35Layout.LocalApicBase (0xFEE00000), placed by the board.
+/// x2APIC mode (its MSR interface), the global enable of IA32_APIC_BASE and the LINT0/LINT1 pins are in
+/// LocalApic.X2Apic.cs and LocalApic.Lint.cs.
 /// </summary>
-public sealed partial class LocalApic : IMmioDevice
+public sealed partial class LocalApic : IMmioDevice, ILocalApicRegisters
 {
     private const ulong TimerHz = 100_000_000;
 
@@ -18,6 +20,7 @@ public sealed partial class LocalApic : IMmioDevice
     private readonly uint[] _irr = new uint[8], _isr = new uint[8], _tmr = new uint[8];
     private uint _tpr, _svr = 0xFF, _lvtTimer = 0x10000, _divide, _initial, _ldr, _dfr = 0xFFFF_FFFF;
     private uint _lvtLint0 = 0x10000, _lvtLint1 = 0x10000, _lvtError = 0x10000, _esr;
+    private uint _lvtThermal = 0x10000, _lvtPerf = 0x10000;
     private uint _icrLow, _icrHigh;
     private bool _nmiPending;
     private ulong _timerStart;
@@ -39,21 +42,27 @@ public sealed partial class LocalApic : IMmioDevice
     /// <summary>The local APIC ID (register 20H bits 31:24); the board sets it to the processor's initial APIC ID.</summary>
     public int Id { get; set; }
 
-    /// <summary>Where IPIs written to the ICR go: (this APIC, ICR low, ICR high). Without a sink only self-IPIs with a
-    /// fixed vector (shorthand self or all-including-self) arrive.</summary>
+    /// <summary>Where IPIs written to the ICR go: (this APIC, ICR low, destination). The destination is the 32-bit
+    /// x2APIC one in x2APIC mode and ICR high bits 31:24 in xAPIC mode, with the xAPIC broadcast 0xFF given as
+    /// <see cref="ApicMessage.Broadcast"/>. Without a sink only self-IPIs with a fixed vector (shorthand self or
+    /// all-including-self) arrive.</summary>
     public Action<LocalApic, uint, uint>? IpiSink { get; set; }
 
     /// <summary>
-    /// True when a logical destination <paramref name="destination"/> names this APIC (SDM vol. 3, 11.6.2.2): in the
-    /// flat model (DFR bits 31:28 = 1111b) when it shares a bit with the LDR's logical ID; in the cluster model (0000b)
-    /// when the cluster (bits 7:4) equals the LDR's and the member bits (3:0) share a bit. 0xFF is every APIC.
+    /// True when a logical destination <paramref name="destination"/> names this APIC. In xAPIC mode (SDM vol. 3,
+    /// 11.6.2.2) the low 8 bits count: in the flat model (DFR bits 31:28 = 1111b) when they share a bit with the LDR's
+    /// logical ID; in the cluster model (0000b) when the cluster (bits 7:4) equals the LDR's and the member bits (3:0)
+    /// share a bit; 0xFF is every APIC. In x2APIC mode (11.12.10.2, cluster model only) when bits 31:16 equal the
+    /// LDR's cluster and bits 15:0 share a bit with its member mask. <see cref="ApicMessage.Broadcast"/> is every APIC.
     /// </summary>
-    public bool MatchesLogical(byte destination)
+    public bool MatchesLogical(uint destination)
     {
-        if (destination == 0xFF) return true;
+        if (destination == ApicMessage.Broadcast) return true;
+        if (_x2apic) return (destination >> 16) == (_ldr >> 16) && (destination & _ldr & 0xFFFF) != 0;
+        if ((destination & 0xFF) == 0xFF) return true;
         uint logical = _ldr >> 24;
-        if ((_dfr >> 28) == 0xF) return (logical & destination) != 0;
-        return (logical >> 4) == (uint)(destination >> 4) && (logical & destination & 0xF) != 0;
+        if ((_dfr >> 28) == 0xF) return (logical & destination & 0xFF) != 0;
+        return (logical >> 4) == ((destination >> 4) & 0xF) && (logical & destination & 0xF) != 0;
     }
 
     /// <summary>
@@ -68,8 +77,11 @@ public sealed partial class LocalApic : IMmioDevice
         _tpr = _divide = _initial = _ldr = _esr = _icrLow = _icrHigh = 0;
         _svr = 0xFF;
         _dfr = 0xFFFF_FFFF;
-        _lvtTimer = _lvtLint0 = _lvtLint1 = _lvtError = 0x10000;
+        _lvtTimer = _lvtLint0 = _lvtLint1 = _lvtError = _lvtThermal = _lvtPerf = 0x10000;
+        _nmiPending = false;
         _timer.Cancel();
+        // x2APIC mode survives INIT (SDM vol. 3, 11.12.5.1), and with it the LDR derived from the x2APIC ID.
+        if (_x2apic) _ldr = X2ApicLogicalId;
     }
 
     /// <summary>Called with the vector when the guest EOIs a level-triggered interrupt (the I/O APIC clears Remote IRR).</summary>
@@ -78,7 +90,7 @@ public sealed partial class LocalApic : IMmioDevice
     /// <summary>Accepts a fixed interrupt for <paramref name="vector"/> (IOAPIC, MSI, self-IPI, timer).</summary>
     public void Accept(int vector, bool levelTriggered = false)
     {
-        if (vector < 16 || vector > 255) return;
+        if (vector < 16 || vector > 255 || _globallyDisabled) return;
         uint bit = 1u << (vector & 31);
         _irr[vector >> 5] |= bit;
         if (levelTriggered) _tmr[vector >> 5] |= bit; else _tmr[vector >> 5] &= ~bit;
@@ -95,6 +107,7 @@ public sealed partial class LocalApic : IMmioDevice
     {
         get
         {
+            if (_globallyDisabled) return false;
             int irr = Highest(_irr);
             if (irr < 0) return false;
             int isr = Highest(_isr);
@@ -147,6 +160,15 @@ public sealed partial class LocalApic : IMmioDevice
         }
     }
 
+    /// <summary>EOI (11.8.5): the highest in-service vector is done; a level-triggered one is broadcast to the I/O APIC.</summary>
+    private void EndOfInterrupt()
+    {
+        int s = Highest(_isr);
+        if (s < 0) return;
+        _isr[s >> 5] &= ~(1u << (s & 31));
+        if ((_tmr[s >> 5] & (1u << (s & 31))) != 0) EoiBroadcast?.Invoke(s);
+    }
+
     private uint CurrentCount()
     {
         if (_initial == 0) return 0;
@@ -176,8 +198,12 @@ public sealed partial class LocalApic : IMmioDevice
 
     public ulong ReadMmio(ulong offset, int size)
     {
-        uint reg = (uint)(offset & 0xFF0);
-        return reg switch
+        if (!MmioEnabled) return size >= 8 ? ulong.MaxValue : (1UL << (8 * size)) - 1;
+        return ReadRegister((uint)(offset & 0xFF0));
+    }
+
+    /// <summary>The register at MMIO offset <paramref name="reg"/> (x2APIC MSR 800H + reg / 16 reads the same).</summary>
+    private uint ReadRegister(uint reg) => reg switch
         {
             0x020 => (uint)Id << 24,
             0x030 => 0x0005_0014,          // version 0x14, max LVT entry 5
@@ -192,6 +218,8 @@ public sealed partial class LocalApic : IMmioDevice
             >= 0x180 and < 0x200 => _tmr[(reg - 0x180) >> 4],
             >= 0x200 and < 0x280 => _irr[(reg - 0x200) >> 4],
             0x320 => _lvtTimer,
+            0x330 => _lvtThermal,
+            0x340 => _lvtPerf,
             0x350 => _lvtLint0,
             0x360 => _lvtLint1,
             0x370 => _lvtError,
@@ -200,35 +228,45 @@ public sealed partial class LocalApic : IMmioDevice
             0x3E0 => _divide,
             _ => 0,
         };
-    }
 
     public void WriteMmio(ulong offset, int size, ulong value)
     {
+        if (!MmioEnabled) return;
         uint v = (uint)value;
         switch ((uint)(offset & 0xFF0))
         {
             case 0x080: _tpr = v & 0xFF; break;
-            case 0x0B0:
-                int s = Highest(_isr);
-                if (s < 0) break;
-                _isr[s >> 5] &= ~(1u << (s & 31));
-                if ((_tmr[s >> 5] & (1u << (s & 31))) != 0) EoiBroadcast?.Invoke(s);
-                break;
+            case 0x0B0: EndOfInterrupt(); break;
             case 0x0D0: _ldr = v & 0xFF00_0000; break;
             case 0x0E0: _dfr = v | 0x0FFF_FFFF; break;
-            case 0x0F0: _svr = v & 0x3FF; break;
+            case 0x0F0: WriteSvr(v); break;
             case 0x280: _esr = 0; break;
             case 0x020: Id = (int)(v >> 24); break;
             case 0x300:
                 _icrLow = v & 0x000C_CFFF;  // vector, delivery and destination mode, level, trigger, shorthand
-                if (IpiSink is { } sink) sink(this, _icrLow, _icrHigh);
+                byte dest = (byte)(_icrHigh >> 24);
+                if (IpiSink is { } sink) sink(this, _icrLow, dest == 0xFF ? ApicMessage.Broadcast : dest);
                 else SendIpi(v);
                 break;
             case 0x310: _icrHigh = v & 0xFF00_0000; break;
-            case 0x320: _lvtTimer = v & 0x700FF; break;
-            case 0x350: _lvtLint0 = v; break;
-            case 0x360: _lvtLint1 = v; break;
-            case 0x370: _lvtError = v; break;
+            default: WriteCommon((uint)(offset & 0xFF0), v); break;
+        }
+    }
+
+    /// <summary>The registers whose writes are the same through MMIO and the x2APIC MSRs (SDM vol. 3, 11.5.1 LVT
+    /// layouts: vector 7:0, delivery mode 10:8 (not for the timer and error entries), polarity 13, trigger 15, mask
+    /// 16, timer mode 18:17). While the APIC is software-disabled the mask bits stay set (11.4.7.2).</summary>
+    private void WriteCommon(uint reg, uint v)
+    {
+        uint mask = SoftwareEnabled ? 0 : 0x10000u;
+        switch (reg)
+        {
+            case 0x320: _lvtTimer = (v & 0x700FF) | mask; break;
+            case 0x330: _lvtThermal = (v & 0x107FF) | mask; break;
+            case 0x340: _lvtPerf = (v & 0x107FF) | mask; break;
+            case 0x350: _lvtLint0 = (v & 0x1A7FF) | mask; break;
+            case 0x360: _lvtLint1 = (v & 0x1A7FF) | mask; break;
+            case 0x370: _lvtError = (v & 0x100FF) | mask; break;
             case 0x380: _initial = v; ArmTimer(); break;
             case 0x3E0: _divide = v & 0xB; break;
         }
