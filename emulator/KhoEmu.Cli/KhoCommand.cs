@@ -73,8 +73,12 @@ internal static class KhoCommand
             config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
         }
         var table = new SymbolTable();
-        if (symbols is not null) table.Add(ElfFile.Parse(QemuOptions.ReadFile("--symbols", symbols.FullName)));
-        else if (ElfFile.LooksLikeElf(config.Kernel)) table.Add(ElfFile.Parse(config.Kernel));
+        if (symbols is not null)
+        {
+            QemuOptions.ReadFile("--symbols", symbols.FullName);   // refuses directories, devices and pipes as every input
+            table = SymbolFiles.TryLoad(symbols.FullName, out string? why) ?? throw new FormatException($"--symbols {symbols}: {why}");
+        }
+        else SymbolFiles.AddImage(table, config.Kernel!);
 
         using var reportWriter = reportFile is null ? null : new StreamWriter(reportFile.FullName);
         var output = reportWriter ?? Console.Out;

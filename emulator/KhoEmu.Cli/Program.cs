@@ -137,17 +137,11 @@ public static class Program
     private static SymbolTable? LoadSymbols(IEnumerable<byte[]> images, FileInfo[] extra)
     {
         var table = new SymbolTable();
-        void AddImage(byte[] image, string what)
-        {
-            if (!ElfFile.LooksLikeElf(image)) return;
-            try { table.Add(ElfFile.Parse(image)); }
-            catch (ElfFormatException e) { Console.Error.WriteLine($"khoemu: no symbols from {what}: {e.Message}"); }
-        }
-        foreach (var image in images) AddImage(image, "the kernel");
+        foreach (var image in images)
+            if (SymbolFiles.AddImage(table, image) is { } why) Console.Error.WriteLine($"khoemu: no symbols from the kernel: {why}");
         foreach (var f in extra)
         {
-            try { AddImage(File.ReadAllBytes(f.FullName), f.ToString()); }
-            catch (IOException e) { Console.Error.WriteLine($"khoemu: no symbols from {f}: {e.Message}"); }
+            if (!SymbolFiles.TryAdd(table, f.FullName, out string? why)) Console.Error.WriteLine($"khoemu: no symbols from {f}: {why}");
         }
         return table.Count > 0 ? table : null;
     }
