@@ -94,7 +94,7 @@ public static class Scenarios
     }
 
     /// <summary>Writes go to both streams: the recorded console and a live view of it (also used by <see cref="LinuxScenarios"/>).</summary>
-    internal sealed class TeeStream(Stream a, Stream b) : Stream
+    public sealed class TeeStream(Stream a, Stream b) : Stream
     {
         public override bool CanRead => false;
         public override bool CanSeek => false;
