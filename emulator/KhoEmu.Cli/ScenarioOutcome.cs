@@ -41,15 +41,17 @@ internal sealed record ScenarioOutcome(string Name, string Kind, IReadOnlyList<C
         return list;
     }
 
-    /// <summary>One of the project's scenarios (or a user's init).</summary>
+    /// <summary>One of the project's scenarios (or a user's init). A timed-out run's report is unfinished: the
+    /// timeout is its failure, not the missing plan or results.</summary>
     public static ScenarioOutcome From(ScenarioResult r, TimeSpan? timeout)
     {
-        string? stop = r.TimedOut ? $"timeout: stopped after {timeout?.TotalSeconds:0.###} s of host time at instruction {r.Instructions:N0}"
+        string? stop = r.TimedOut ? $"timeout: the {timeout?.TotalSeconds:0.###} s wall-clock limit passed; stopped after {r.Wall.TotalSeconds:F2} s at instruction {r.Instructions:N0}"
             : r.Exit.Kind != ExitKind.DebugExit ? $"machine stopped: {r.Exit.Kind} {r.Exit.Diagnostic}"
             : r.Exit.ExitCode != 1 && r.Report.Failed == 0 && r.Report.Problems.Count == 0
                 ? $"the guest reported failure: isa-debug-exit code {r.Exit.ExitCode} (init exited with a non-zero status)" : null;
         bool user = r.Scenario.Name.StartsWith(Scenarios.UserInitPrefix, StringComparison.Ordinal);
-        return new ScenarioOutcome(r.Scenario.Name, user ? "init" : "khoemu", BuildChecks(r.Report.Tests, r.Report.Problems, stop, r.Oracle),
+        return new ScenarioOutcome(r.Scenario.Name, user ? "init" : "khoemu", BuildChecks(r.Report.Tests,
+            r.TimedOut ? [] : r.Report.Problems, stop, r.Oracle),
             r.Instructions, r.Wall, r.Exit, r.Oracle, r.Serial) { TimedOut = r.TimedOut };
     }
 

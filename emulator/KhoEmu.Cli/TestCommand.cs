@@ -54,7 +54,7 @@ internal static class TestCommand
             {
                 var o = new TestOptions(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest), p.GetValue(append) ?? "")
                 {
-                    Memory = p.GetValue(memory) is { } m ? SizeParser.Parse(m) : null,
+                    Memory = p.GetValue(memory) is { } m ? MemoryOption(m) : null,
                     MaxInstructions = p.GetValue(maxInsns) is 0 ? throw new FormatException("--max-instructions: must be at least 1") : p.GetValue(maxInsns),
                     Timeout = p.GetValue(timeout) is { } t ? DurationParser.Parse("--timeout", t) : null,
                     Kernel = p.GetValue(kernel) is { } k ? QemuOptions.ReadFile("--kernel", k.FullName) : null,
@@ -86,6 +86,12 @@ internal static class TestCommand
             return 0;
         });
         return cmd;
+    }
+
+    private static ulong MemoryOption(string text)
+    {
+        try { return SizeParser.Parse(text); }
+        catch (FormatException e) { throw new FormatException($"-m: {e.Message}"); }
     }
 
     private sealed record TestOptions(string[] Names, bool Verbose, bool AllLinux, string? GuestDir, string Append)
