@@ -39,7 +39,7 @@ public sealed partial class KtapReport
     }
 
     // "ok N name" (KTAP) or "ok N - name" (TAP 13/14, and KTAP allows the dash too), then an optional "# directive".
-    [GeneratedRegex(@"^(not ok|ok)\s+(\d+)(?:\s+-\s*|\s+|$)([^#]*?)\s*(?:#\s*(.*))?$")]
+    [GeneratedRegex(@"^(not ok|ok)\s+(\d+)(?:\s+-(?=\s|$)\s*|\s+|$)([^#]*?)\s*(?:#\s*(.*))?$")]
     private static partial Regex ResultLine();
 
     [GeneratedRegex(@"^1\.\.(\d+)$")]
