@@ -73,8 +73,12 @@ internal static class KhoCommand
             config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
         }
         var table = new SymbolTable();
-        if (symbols is not null) table.Add(ElfFile.Parse(QemuOptions.ReadFile("--symbols", symbols.FullName)));
-        else if (ElfFile.LooksLikeElf(config.Kernel)) table.Add(ElfFile.Parse(config.Kernel));
+        if (symbols is not null)
+        {
+            QemuOptions.ReadFile("--symbols", symbols.FullName);   // refuses directories, devices and pipes as every input
+            table = SymbolFiles.TryLoad(symbols.FullName, out string? why) ?? throw new FormatException($"--symbols {symbols}: {why}");
+        }
+        else SymbolFiles.AddImage(table, config.Kernel!);
 
         using var reportWriter = reportFile is null ? null : new StreamWriter(reportFile.FullName);
         var output = reportWriter ?? Console.Out;
@@ -89,7 +93,7 @@ internal static class KhoCommand
         sw.Stop();
         foreach (var j in o.Jumps)
             foreach (var line in KhoReportText.Blackout(j)) output.WriteLine(line);
-        output.WriteLine($"guest: {exit.Kind}{(exit.Diagnostic is null ? "" : $" ({exit.Diagnostic})")} after {machine.Cpu.InstructionCount:N0} instructions, {sw.Elapsed.TotalSeconds:F2} s");
+        output.WriteLine($"guest: {exit.Kind}{(exit.Diagnostic is null ? "" : $" ({exit.Diagnostic})")} after {machine.InstructionCount:N0} instructions, {sw.Elapsed.TotalSeconds:F2} s");
         output.WriteLine($"oracle: {o.Handovers} handover(s), {o.PreservedBlocks} preserved blocks ({o.PreservedBytes / 1024} KiB), "
             + (o.Jumps.Any(j => j.Kind == "linux") ? $"{o.TouchedPages} preserved pages touched by the new kernel, {o.UntouchedAtFinish} untouched at the end, "
                 : $"{o.RestoredBlocks} blocks restored, {o.UnrestoredBlocks} left reserved, ")

@@ -86,16 +86,22 @@ public static class Program
         var rngSeed = new Option<ulong?>("--rng-seed")
         { Description = $"Seed (decimal) of the deterministic generator behind RDRAND/RDSEED (default {KhoEmu.Cpu.Cpu.DefaultRngSeed}); the same seed gives the same run." };
         var maxInsns = new Option<ulong?>("--max-instructions") { Description = $"Stop after this many instructions (exit code {MachineExit.CodeInstructionLimit})." };
+        var khoInject = new Option<string?>("--kho-inject")
+        { Description = "Fault injection for the KHO oracle: flip a byte of a preserved page at each kexec jump, flip=auto|PHYS[,offset=N] (docs/handover.md)." };
 
-        var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options it boots the "
-            + "project's firmware, which loads the kernel and its ring-3 init (all built into khoemu).\n"
-            + "Exit codes: the guest's isa-debug-exit value v gives (v << 1) | 1 as in QEMU; 0 ACPI power-off or (with -no-reboot) guest reset; "
+        var run = new Command("run", "Boot a virtual PC with the serial console on stdout and stdin. With no image options and no "
+            + $"--append it runs the live-update demonstration: the project's firmware, kernel and init (built into khoemu) run scenario {LiveUpdateDemo.Scenario} "
+            + "(memfds in sessions, iommufd and vfio with the DMA engine running through a kexec; the second kernel retrieves everything) "
+            + "and a summary of the handover follows the console. With --append the built-in images boot with that command line instead.\n"
+            + "Exit codes: the demonstration 0 handover verified, 1 not verified; other runs: the guest's isa-debug-exit value v gives (v << 1) | 1 "
+            + "as in QEMU; 0 ACPI power-off or (with -no-reboot) guest reset; "
             + $"{MachineExit.CodeInstructionLimit} instruction limit, {MachineExit.CodeHalted} halted forever, "
             + $"{MachineExit.CodeTripleFault} triple fault, {MachineExit.CodeUnsupported} unimplemented instruction, "
-            + $"{MachineExit.CodeStopped} stopped, 2 bad arguments or image.")
+            + $"{MachineExit.CodeStopped} stopped; any run: 2 bad arguments, unreadable input or unbootable image.")
         {
             kernel, initrd, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
             machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed, smp,
+            khoInject,
         };
         run.SetAction(p =>
         {
@@ -129,6 +135,7 @@ public static class Program
             RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
             Iommu = QemuOptions.ParseIommu(p.GetValue(device) ?? []),
             Smp = p.GetValue(smp) is { } sp ? SmpOption.Parse(sp) : KhoEmu.Cpu.Smp.CpuTopology.Single,
+            KhoInject = p.GetValue(khoInject),
         });
         return run;
     }
@@ -137,17 +144,11 @@ public static class Program
     private static SymbolTable? LoadSymbols(IEnumerable<byte[]> images, FileInfo[] extra)
     {
         var table = new SymbolTable();
-        void AddImage(byte[] image, string what)
-        {
-            if (!ElfFile.LooksLikeElf(image)) return;
-            try { table.Add(ElfFile.Parse(image)); }
-            catch (ElfFormatException e) { Console.Error.WriteLine($"khoemu: no symbols from {what}: {e.Message}"); }
-        }
-        foreach (var image in images) AddImage(image, "the kernel");
+        foreach (var image in images)
+            if (SymbolFiles.AddImage(table, image) is { } why) Console.Error.WriteLine($"khoemu: no symbols from the kernel: {why}");
         foreach (var f in extra)
         {
-            try { AddImage(File.ReadAllBytes(f.FullName), f.ToString()); }
-            catch (IOException e) { Console.Error.WriteLine($"khoemu: no symbols from {f}: {e.Message}"); }
+            if (!SymbolFiles.TryAdd(table, f.FullName, out string? why)) Console.Error.WriteLine($"khoemu: no symbols from {f}: {why}");
         }
         return table.Count > 0 ? table : null;
     }
@@ -180,6 +181,10 @@ public static class Program
         public ulong RngSeed { get; init; }
         public KhoEmu.Devices.Iommu.IntelIommuOptions Iommu { get; init; } = new();
         public KhoEmu.Cpu.Smp.CpuTopology Smp { get; init; } = KhoEmu.Cpu.Smp.CpuTopology.Single;
+        public string? KhoInject { get; init; }
+
+        /// <summary>The live-update demonstration: no image options and no kernel command line of the user's.</summary>
+        public bool Demonstration => Kernel is null && Firmware is null && Initrd is null && !Demo && Append.Length == 0;
     }
 
     private static int Run(RunOptions o)
@@ -196,8 +201,11 @@ public static class Program
             Smp = o.Smp,
         };
         var symbolImages = new List<byte[]>();
+        Func<string>? demoConsole = null;
+        KhoEmu.Machine.Handover.KhoInjection? injection = null;
         try
         {
+            if (o.KhoInject is { } inject) injection = KhoEmu.Machine.Handover.KhoInjection.Parse(inject);
             config.MemorySize = SizeParser.Parse(o.Memory);
             if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, () => DateTime.UtcNow);
             foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
@@ -221,6 +229,11 @@ public static class Program
                 if (!config.FwCfgFiles.Any(f => f.Name == "opt/khoemu/init")) config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
                 symbolImages.Add(GuestImages.Init);
                 symbolImages.Add(GuestImages.FirmwareElf);
+                if (o.Demonstration)
+                {
+                    config.CommandLine = "scenario=" + LiveUpdateDemo.Scenario;
+                    (config.SerialOutput, demoConsole) = LiveUpdateDemo.Capture(config.SerialOutput);
+                }
             }
             if (config.Kernel is not null) symbolImages.Add(config.Kernel);
         }
@@ -253,6 +266,7 @@ public static class Program
             using (machine)
             {
                 if (tracer is not null) machine.Cpu.TraceHook = tracer.Step;
+                machine.KhoOracle.Inject = injection;
                 var exit = machine.Run(budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
                 executed += machine.InstructionCount;
                 // A guest reset without -no-reboot is a cold reset: a fresh machine from the same configuration.
@@ -273,7 +287,10 @@ public static class Program
                                 + $"{c.BlocksDecoded} blocks decoded, {c.CodeInvalidations} code-page invalidations");
                     }
                 }
-                return exit.ExitCode;
+                if (demoConsole is null) return exit.ExitCode;
+                var (lines, verified) = LiveUpdateDemo.Summarize(machine, exit, demoConsole());
+                foreach (var line in lines) Console.WriteLine(line);
+                return verified ? 0 : 1;
             }
         }
     }

@@ -6,8 +6,8 @@ namespace KhoEmu.Harness;
 public sealed record KtapTest(int Number, string Name, bool Ok, bool Skipped, string? Reason);
 
 /// <summary>
-/// A parsed KTAP (kselftest) report: "KTAP version 1", the plan "1..N", then "ok N name", "not ok N name # reason"
-/// and "ok N name # SKIP reason". Lines that are not KTAP (console output) are ignored; diagnostics ("# ...") kept.
+/// A parsed KTAP (kselftest) report: "KTAP version 1" (or "TAP version 13"/"14"), the plan "1..N", then "ok N name",
+/// "not ok N name # reason" and "ok N name # SKIP reason", the name optionally after a dash ("ok N - name", TAP's form). Lines that are not KTAP (console output) are ignored; diagnostics ("# ...") kept.
 /// </summary>
 public sealed partial class KtapReport
 {
@@ -31,11 +31,15 @@ public sealed partial class KtapReport
             else if (Tests.Count != Planned) p.Add($"planned {Planned} tests, reported {Tests.Count}");
             for (int i = 0; i < Tests.Count; i++)
                 if (Tests[i].Number != i + 1) { p.Add($"test numbers out of sequence at {Tests[i].Number}"); break; }
+            // Each test needs its own name: CI reports (JUnit) key results by name, and a repeated one hides which failed.
+            foreach (var g in Tests.Where(t => t.Name.Length > 0).GroupBy(t => t.Name).Where(g => g.Count() > 1))
+                p.Add($"test name \"{g.Key}\" used by {g.Count()} tests ({string.Join(", ", g.Select(t => t.Number))})");
             return p;
         }
     }
 
-    [GeneratedRegex(@"^(not ok|ok) (\d+) ([^#]*?)\s*(?:#\s*(.*))?$")]
+    // "ok N name" (KTAP) or "ok N - name" (TAP 13/14, and KTAP allows the dash too), then an optional "# directive".
+    [GeneratedRegex(@"^(not ok|ok)\s+(\d+)(?:\s+-(?=\s|$)\s*|\s+|$)([^#]*?)\s*(?:#\s*(.*))?$")]
     private static partial Regex ResultLine();
 
     [GeneratedRegex(@"^1\.\.(\d+)$")]

@@ -61,11 +61,20 @@ public static class LinuxScenarios
     /// files are a <see cref="LinuxGuestException"/>; whatever the guest does is a result. The instruction budget
     /// counts the instructions of all processors together.</summary>
     public static LinuxScenarioResult Run(LinuxScenario scenario, LinuxGuest guest, Stream? liveSerial = null, string extraCmdline = "",
-        int cpus = 1)
+        int cpus = 1) =>
+        Run(scenario, guest, new ScenarioOptions { LiveSerial = liveSerial, ExtraCmdline = extraCmdline, Cpus = cpus });
+
+    /// <summary>As above with the user's RAM, processors, instruction budget and wall-clock limit (<c>khoemu test -m
+    /// -smp --max-instructions --timeout</c>); a kernel or init override does not apply to Linux.</summary>
+    public static LinuxScenarioResult Run(LinuxScenario scenario, LinuxGuest guest, ScenarioOptions options)
     {
+        int cpus = options.Cpus;
         if (cpus < 1 || cpus > KhoEmu.Cpu.Smp.CpuTopology.MaxCpus)
-            throw new ArgumentOutOfRangeException(nameof(cpus), $"a machine has 1 to {KhoEmu.Cpu.Smp.CpuTopology.MaxCpus} processors, not {cpus}");
+            throw new ArgumentOutOfRangeException(nameof(options), $"a machine has 1 to {KhoEmu.Cpu.Smp.CpuTopology.MaxCpus} processors, not {cpus}");
         var (kernel, initrd) = guest.Load(scenario);
+        var liveSerial = options.LiveSerial;
+        string extraCmdline = options.ExtraCmdline;
+        ulong budget = options.MaxInstructions ?? scenario.InstructionBudget;
         var serial = new MemoryStream();
         var config = new MachineConfig
         {
@@ -73,7 +82,7 @@ public static class LinuxScenarios
             KernelName = guest.BzImage,
             Initrd = initrd,
             InitrdName = guest.Image(scenario),
-            MemorySize = MemorySize,
+            MemorySize = options.MemorySize ?? MemorySize,
             CommandLine = CommandLine(scenario, extraCmdline),
             SerialOutput = liveSerial is null ? serial : new Scenarios.TeeStream(serial, liveSerial),
             NoReboot = true,
@@ -86,26 +95,20 @@ public static class LinuxScenarios
             throw new LinuxGuestException($"cannot boot {guest.BzImage} with {guest.Image(scenario)}: {e.Message} (re-run {LinuxGuest.PrepareScript})");
         }
         using var machine = built;
-        // Function names in the oracle's reports come from the guest's vmlinux (it keeps its symbols).
-        if (File.Exists(guest.Vmlinux))
-        {
-            try
-            {
-                var table = new KhoEmu.Elf.SymbolTable();
-                table.Add(KhoEmu.Elf.ElfFile.Parse(File.ReadAllBytes(guest.Vmlinux)));
-                if (table.Count > 0) machine.KhoOracle.Symbols = table;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException or KhoEmu.Elf.ElfFormatException) { }
-        }
+        // Function names in the oracle's reports come from the guest's vmlinux (it keeps its symbols); without a
+        // readable one the reports give bare addresses.
+        if (File.Exists(guest.Vmlinux)) machine.KhoOracle.Symbols = SymbolFiles.TryLoad(guest.Vmlinux, out _);
         var sw = System.Diagnostics.Stopwatch.StartNew();
         MachineExit exit;
         string? limit = null;
         while (true)
         {
-            exit = machine.Run(Math.Min(Slice, scenario.InstructionBudget - machine.InstructionCount));
+            exit = machine.Run(Math.Min(Slice, budget - machine.InstructionCount));
             if (exit.Kind != ExitKind.InstructionLimit) break;
-            if (machine.InstructionCount >= scenario.InstructionBudget) { limit = $"the {scenario.InstructionBudget:N0}-instruction budget"; break; }
+            if (machine.InstructionCount >= budget) { limit = $"the {budget:N0}-instruction budget"; break; }
             if (machine.Clock.Now >= VirtualTimeLimitNs) { limit = $"the {VirtualTimeLimitNs / 1_000_000_000} s virtual-time limit"; break; }
+            // Host time, read between slices (never inside the machine): the user's wall-clock limit.
+            if (options.Timeout is { } timeout && sw.Elapsed >= timeout) { limit = "timeout"; break; }
         }
         sw.Stop();
         string text = Encoding.ASCII.GetString(serial.ToArray());
@@ -124,7 +127,7 @@ public static class LinuxScenarios
             checks = checks.Select((c, i) => c with { Number = i + 1 }).ToList();
         }
         return new LinuxScenarioResult(scenario, exit, checks, problems, text, machine.InstructionCount, machine.Clock.Now, sw.Elapsed,
-            Oracle(machine.KhoOracle)) { Limit = limit };
+            OracleReport.From(machine.KhoOracle)) { Limit = limit };
     }
 
     /// <summary>
@@ -167,8 +170,4 @@ public static class LinuxScenarios
         Check("the guest ends the run (reset or power-off)", guestEnded, $"{exit.Kind}{(exit.Diagnostic is null ? "" : ": " + exit.Diagnostic)}");
         return (checks, problems);
     }
-
-    /// <summary>The oracle's report, built as <see cref="Scenarios.Run"/> builds it for the project's scenarios.</summary>
-    private static OracleReport Oracle(KhoOracle o) => new(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks,
-        o.UnrestoredBlocks, o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks, o.DmaWritesChecked);
 }

@@ -10,14 +10,13 @@ public sealed record Scenario(string Name, string Description, ulong MemorySize,
 public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapReport Report, string Serial, ulong Instructions,
     TimeSpan Wall, OracleReport Oracle)
 {
+    /// <summary>The host stopped the run at the <see cref="ScenarioOptions.Timeout"/> wall-clock limit.</summary>
+    public bool TimedOut { get; init; }
+
     /// <summary>Passed: a complete KTAP report with no failures, a clean debug-exit and no KHO oracle violation.</summary>
-    public bool Passed => Report.Problems.Count == 0 && Report.Failed == 0 && Exit.Kind == ExitKind.DebugExit && Exit.ExitCode == 1
+    public bool Passed => !TimedOut && Report.Problems.Count == 0 && Report.Failed == 0 && Exit.Kind == ExitKind.DebugExit && Exit.ExitCode == 1
         && Oracle.Violations.Count == 0;
 }
-
-/// <summary>What the host-side KHO oracle saw during a scenario.</summary>
-public sealed record OracleReport(int Handovers, long PreservedBlocks, long PreservedBytes, long RestoredBlocks, long Unrestored,
-    IReadOnlyList<string> Violations, string? HandoverProblem, long DeviceWrittenBlocks = 0, long DmaWritesChecked = 0);
 
 public static class Scenarios
 {
@@ -41,33 +40,61 @@ public static class Scenarios
 
     public static Scenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
 
+    /// <summary>The name of the scenario whose init is a user's program (<c>khoemu test --init FILE</c>).</summary>
+    public const string UserInitPrefix = "init:";
+
+    /// <summary>A scenario that runs a user's own static ring-3 program as init on the project's kernel and judges
+    /// the KTAP (or TAP 13) report it prints; its kernel command line has no <c>scenario=</c>.</summary>
+    public static Scenario UserInit(string fileName) =>
+        new(UserInitPrefix + Path.GetFileName(fileName), $"the user's init program {fileName}, judged by its KTAP report", 512UL << 20, 4_000_000_000);
+
+    /// <summary>Instructions per slice of a run with a wall-clock limit (about 0.1-0.5 s of host time).</summary>
+    private const ulong Slice = 5_000_000;
+
     /// <summary>Boots firmware, kernel and init with <c>scenario=NAME</c> and collects the KTAP report.</summary>
-    public static ScenarioResult Run(Scenario scenario, Stream? liveSerial = null, string extraCmdline = "")
+    public static ScenarioResult Run(Scenario scenario, Stream? liveSerial = null, string extraCmdline = "") =>
+        Run(scenario, new ScenarioOptions { LiveSerial = liveSerial, ExtraCmdline = extraCmdline });
+
+    /// <summary>Boots <paramref name="scenario"/> with the user's overrides. Bad images are a
+    /// <see cref="KhoEmu.Machine.Boot.BootException"/> or <see cref="ArgumentException"/> from the machine.</summary>
+    public static ScenarioResult Run(Scenario scenario, ScenarioOptions options)
     {
         var serial = new MemoryStream();
-        Stream output = liveSerial is null ? serial : new TeeStream(serial, liveSerial);
+        Stream output = options.LiveSerial is null ? serial : new TeeStream(serial, options.LiveSerial);
+        bool userInit = scenario.Name.StartsWith(UserInitPrefix, StringComparison.Ordinal);
         var config = new MachineConfig
         {
             Firmware = GuestImages.Firmware,
-            Kernel = GuestImages.Kernel,
-            MemorySize = scenario.MemorySize,
-            CommandLine = ($"scenario={scenario.Name} " + extraCmdline).Trim(),
+            Kernel = options.Kernel ?? GuestImages.Kernel,
+            MemorySize = options.MemorySize ?? scenario.MemorySize,
+            CommandLine = ((userInit ? "" : $"scenario={scenario.Name} ") + options.ExtraCmdline).Trim(),
             SerialOutput = output,
         };
-        config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
+        config.FwCfgFiles.Add(("opt/khoemu/init", options.Init ?? GuestImages.Init));
         using var machine = new PcMachine(config);
+        ulong budget = options.MaxInstructions ?? scenario.InstructionBudget;
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        var exit = machine.Run(scenario.InstructionBudget);
+        MachineExit exit;
+        bool timedOut = false;
+        if (options.Timeout is not { } timeout) exit = machine.Run(budget);
+        else
+        {
+            // Host time is read here, between slices, never inside the machine: the run itself stays deterministic.
+            while (true)
+            {
+                exit = machine.Run(Math.Min(Slice, budget - machine.InstructionCount));
+                if (exit.Kind != ExitKind.InstructionLimit || machine.InstructionCount >= budget) break;
+                if (sw.Elapsed >= timeout) { timedOut = true; break; }
+            }
+        }
         sw.Stop();
         string text = Encoding.ASCII.GetString(serial.ToArray());
-        var o = machine.KhoOracle;
-        var oracle = new OracleReport(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks, o.UnrestoredBlocks,
-            o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks, o.DmaWritesChecked);
-        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
+        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.InstructionCount, sw.Elapsed,
+            OracleReport.From(machine.KhoOracle)) { TimedOut = timedOut };
     }
 
     /// <summary>Writes go to both streams: the recorded console and a live view of it (also used by <see cref="LinuxScenarios"/>).</summary>
-    internal sealed class TeeStream(Stream a, Stream b) : Stream
+    public sealed class TeeStream(Stream a, Stream b) : Stream
     {
         public override bool CanRead => false;
         public override bool CanSeek => false;

@@ -25,12 +25,14 @@ public sealed unsafe partial class KhoOracle
         jump.InjectedOwner = h.OwnerOf(p) ?? "preserved page";
     }
 
-    private static ulong? AutoTarget(KhoHandover h)
+    private ulong? AutoTarget(KhoHandover h)
     {
         // The session with the most files, the later one on a tie: the selftests create their state session first.
+        // Files a device wrote by DMA before the jump (a ring) are passed over: the device may legitimately write
+        // the flipped byte again, which would hide the injection from the oracle.
         foreach (var (s, _) in h.Sessions.Select((s, i) => (s, i)).OrderByDescending(x => x.s.Files.Count).ThenByDescending(x => x.i))
             foreach (var f in s.Files)
-                if (f.DataPages.Count > 0) return f.DataPages[0];
+                if (f.DataPages.Count > 0 && !_deviceWrittenBeforeJump.Contains(f.DataPages[0])) return f.DataPages[0];
         foreach (var b in h.Blocks)
             if (h.OwnerOf(b.Phys >> 12) is { } o && o.StartsWith("kho_test folio", StringComparison.Ordinal)) return b.Phys >> 12;
         foreach (var b in h.Blocks)

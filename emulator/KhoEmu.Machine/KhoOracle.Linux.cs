@@ -23,6 +23,7 @@ public sealed unsafe partial class KhoOracle
 
     private readonly System.Diagnostics.Stopwatch _rebootClock = new();
     private ulong _rebootInstruction;
+    private long _deviceWritesAtReboot;
     private bool _linuxArmed = true;
     private KhoJump? _openJump;          // the last jump whose init has not been seen yet
     private KhoHandover? _linux;        // the handover being watched
@@ -56,6 +57,7 @@ public sealed unsafe partial class KhoOracle
         if (_openJump is { InitInstruction: 0 } j)
         {
             j.InitInstruction = instructionCount();
+            j.DeviceWritesAtInit = DeviceWrites;
             // Host time without the oracle's own read-and-hash at the jump (the guest was not running then).
             j.BeginToInitWall = _rebootInstruction != 0 ? _rebootClock.Elapsed - j.OracleWall : TimeSpan.Zero;
             _openJump = null;
@@ -64,6 +66,7 @@ public sealed unsafe partial class KhoOracle
             && (uint)cpu.GetGpr(Cpu.Cpu.RDX) == RebootCmdKexec)
         {
             _rebootInstruction = instructionCount();
+            _deviceWritesAtReboot = DeviceWrites;
             _rebootClock.Restart();
             _linuxArmed = true;
         }
@@ -90,13 +93,17 @@ public sealed unsafe partial class KhoOracle
         var wall = System.Diagnostics.Stopwatch.StartNew();
         var atJump = _rebootClock.Elapsed;
         Handovers++;
-        StopWatching();
+        // A kexec from a kernel that itself came from a Linux kexec: the earlier handover's untouched pages are judged
+        // now, as at the end of a run, so every handover's figures count.
+        CloseLinuxHandover();
+        _unrestoredEarlier += _pending.Count;
+        _pending.Clear();
         _dmaPages.Clear();
         _preservedPages.Clear();
         _afterHandover = true;
         var h = LinuxKhoReader.Read(memory, bootParams, entry);
         _linux = _lastHandover = h;
-        HandoverProblem = h.Problems.Count == 0 ? null : h.Problems.Count == 1 ? h.Problems[0] : $"{h.Problems[0]} (+{h.Problems.Count - 1} more)";
+        NoteProblems(h.Problems);
         PreservedBlocks += h.Blocks.Count;
         PreservedBytes += h.PreservedBytes;
         foreach (var b in h.Blocks)
@@ -108,6 +115,7 @@ public sealed unsafe partial class KhoOracle
             Index = _jumps.Count + 1, Kind = "linux", Handover = h,
             BeginInstruction = _rebootInstruction, JumpInstruction = instructionCount(),
             BeginToJumpWall = _rebootInstruction != 0 ? atJump : TimeSpan.Zero,
+            DeviceWritesAtBegin = _deviceWritesAtReboot, DeviceWritesAtJump = DeviceWrites,
         };
         InjectAtJump(jump);
         Watch(h);
@@ -200,16 +208,21 @@ public sealed unsafe partial class KhoOracle
     /// The end of the run (the machine calls this when the guest stops): preserved pages the new kernel never touched
     /// are checked against their hashes now, so damage to a page nobody read still counts.
     /// </summary>
-    public void Finish()
+    public void Finish() => CloseLinuxHandover();
+
+    /// <summary>Ends the watch of the Linux handover in progress (at the run's end or the next Linux jump): its
+    /// untouched pages are checked against their hashes and counted.</summary>
+    private void CloseLinuxHandover()
     {
         if (_linux is null) return;
         foreach (var (page, hash) in _untouched)
             if (HashBlocks && !_dmaPages.Contains(page) && Hash(page << 12, 4096) != hash)
                 LinuxViolation($"preserved page 0x{page << 12:x}{OwnerText(page << 12)} changed after the kexec jump (never touched by the new kernel){InjectedText(page)}");
-        UntouchedAtFinish = _untouched.Count;
+        UntouchedAtFinish += _untouched.Count;
         StopWatching();
     }
 
-    /// <summary>Preserved pages the new kernel had not touched when the run ended.</summary>
+    /// <summary>Preserved pages the new kernel had not touched when its handover's watch ended (the end of the run, or
+    /// the next kexec), summed over every Linux handover of the run.</summary>
     public long UntouchedAtFinish { get; private set; }
 }

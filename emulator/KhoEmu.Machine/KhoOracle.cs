@@ -61,7 +61,12 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
             if (!mapped && _unmappedWrites.Add((sourceId, iova >> 12)))
                 _violations.Add($"DMA from {Bdf(sourceId)} wrote 0x{phys:x} through IOVA 0x{iova:x}, which its page tables do not map there writeable");
         }
-        if (!_afterHandover) return;
+        DeviceWrites++;
+        if (!_afterHandover)
+        {
+            for (ulong page = phys >> 12; page <= (phys + (ulong)length - 1) >> 12; page++) _deviceWrittenBeforeJump.Add(page);
+            return;
+        }
         for (ulong page = phys >> 12; page <= (phys + (ulong)length - 1) >> 12; page++)
         {
             if (_dmaPages.Add(page) && !IsPreservedPage(page << 12))
@@ -71,6 +76,13 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
 
     /// <summary>DMA writes checked against the device's page tables (translation on).</summary>
     public long DmaWritesChecked { get; private set; }
+
+    /// <summary>Every DMA write devices made into memory (each jump records the count at its marks).</summary>
+    public long DeviceWrites { get; private set; }
+
+    // Pages a device wrote before the first jump: a byte flipped there (flip=auto) could be overwritten legitimately
+    // by the device, so the automatic injection target avoids them.
+    private readonly HashSet<ulong> _deviceWrittenBeforeJump = [];
 
     private static string Bdf(ushort sid) => $"{sid >> 8:x2}:{(sid >> 3) & 31:x2}.{sid & 7}";
 
@@ -93,9 +105,27 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
     public long PreservedBytes { get; private set; }
     public long RestoredBlocks { get; private set; }
     public IReadOnlyList<string> Violations => _violations;
-    public long UnrestoredBlocks => _pending.Count;
-    /// <summary>Set when the handover could not be read (malformed metadata): recorded, not a violation by itself.</summary>
-    public string? HandoverProblem { get; private set; }
+    /// <summary>Preserved blocks never restored, over every handover of the run (a later kexec does not forgive an
+    /// earlier one's leftovers: they stay reserved in every kernel after it).</summary>
+    public long UnrestoredBlocks => _unrestoredEarlier + _pending.Count;
+    private long _unrestoredEarlier;
+
+    /// <summary>Set when a handover could not be read (malformed metadata): recorded, not a violation by itself. The
+    /// first such problem of the run (with its jump when it was not the first), and how many more there were.</summary>
+    public string? HandoverProblem => _handoverProblems.Count switch
+    {
+        0 => null,
+        1 => _handoverProblems[0],
+        int n => $"{_handoverProblems[0]} (+{n - 1} more)",
+    };
+    private readonly List<string> _handoverProblems = [];
+
+    /// <summary>Records the problems one jump's handover had (see <see cref="HandoverProblem"/>).</summary>
+    private void NoteProblems(IReadOnlyList<string> problems)
+    {
+        string prefix = Handovers > 1 ? $"jump {Handovers}: " : "";
+        foreach (var p in problems) _handoverProblems.Add(prefix + p);
+    }
 
     public uint ReadPort(ushort offset, int size) => 0;
 
@@ -141,15 +171,15 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
         var wall = System.Diagnostics.Stopwatch.StartNew();
         var atJump = _rebootClock.Elapsed;
         Handovers++;
+        _unrestoredEarlier += _pending.Count;
         _pending.Clear();
         _restored.Clear();
         _dmaPages.Clear();
         _preservedPages.Clear();
         _afterHandover = true;
-        HandoverProblem = null;
         var h = KhoV1Reader.Read(memory, descriptor);
         _lastHandover = h;
-        if (h.Problems.Count > 0) HandoverProblem = h.Problems[0];
+        NoteProblems(h.Problems);
         foreach (var b in h.Blocks)
         {
             _pending[(b.Phys, b.Order)] = HashBlocks ? Hash(b.Phys, b.Size) : 0;
@@ -162,6 +192,7 @@ public sealed unsafe partial class KhoOracle(PhysicalMemory memory, Func<ulong> 
             Index = _jumps.Count + 1, Kind = "khoemu", Handover = h,
             BeginInstruction = _rebootInstruction, JumpInstruction = instructionCount(),
             BeginToJumpWall = _rebootInstruction != 0 ? atJump : TimeSpan.Zero,
+            DeviceWritesAtBegin = _deviceWritesAtReboot, DeviceWritesAtJump = DeviceWrites,
         };
         InjectAtJump(jump);
         jump.OracleWall = wall.Elapsed;

@@ -55,8 +55,9 @@ public static unsafe class HandoverFaults
         return r < 0 ? r : 0;
     }
 
-    /// <summary>Loads the same kernel with the next round's command line and reboots into it.</summary>
-    private static int Next(int round, int stateChecks)
+    /// <summary>Loads the same kernel with the next round's command line and reboots into it. One kexec per round, so
+    /// each round's load and reboot are tests of their own, named after the round's fault.</summary>
+    private static int Next(int round, int stateChecks, string loadCheck, string rebootCheck)
     {
         byte* cmd = stackalloc byte[256];
         int n = 0;
@@ -69,9 +70,9 @@ public static unsafe class HandoverFaults
         long k = Sys.Open("/sys/firmware/qemu_fw_cfg/by_name/opt/khoemu/kernel/raw");
         long load = Sys.KexecFileLoad(k, cmd, n);
         Sys.Close(k);
-        Ktap.Expect(load, 0, "kexec_file_load");
+        Ktap.Expect(load, 0, loadCheck);
         long r = Sys.RebootKexec();
-        Ktap.Expect(r, 0, "reboot_kexec");
+        Ktap.Expect(r, 0, rebootCheck);
         return 1;
     }
 
@@ -120,7 +121,7 @@ public static unsafe class HandoverFaults
         long a = Memfd(10, 4096, out _), b = Memfd(11, 4096, out _), c = Memfd(12, 4096, out _);
         Ktap.Check(Luo.Preserve(u, a, 10) == 0 && Luo.Preserve(u, b, 11) == 0 && Luo.Preserve(u, c, 12) == 0
             && Arm("unknown-compatible:1") == 0, "setup_unknown_compatible", "setup failed");
-        return Next(1, 1);
+        return Next(1, 1, "kexec_file_load_unknown_compatible", "reboot_kexec_unknown_compatible");
     }
 
     private static int Round1(long dev)
@@ -136,7 +137,7 @@ public static unsafe class HandoverFaults
         long x = Memfd(20, 4096, out _), y = Memfd(21, 4096, out _), z = Memfd(22, 4096, out _);
         Ktap.Check(Luo.Preserve(d, x, 20) == 0 && Luo.Preserve(d, y, 21) == 0 && Luo.Preserve(d, z, 22) == 0
             && Arm("duplicate-token:2") == 0, "setup_duplicate_token", "setup failed");
-        return Next(2, 1);
+        return Next(2, 1, "kexec_file_load_duplicate_token", "reboot_kexec_duplicate_token");
     }
 
     private static ulong Sum(ulong seed, ulong bytes)
@@ -159,7 +160,7 @@ public static unsafe class HandoverFaults
         long cs = Luo.Session(dev, Luo.CreateSession, "corrupt");
         long m = Memfd(30, 4096, out _);
         Ktap.Check(Luo.Preserve(cs, m, 30) == 0 && Arm("corrupt-fdt") == 0, "setup_corrupt_fdt", "setup failed");
-        return Next(3, 1);
+        return Next(3, 1, "kexec_file_load_corrupt_fdt", "reboot_kexec_corrupt_fdt");
     }
 
     private static int Round3(long dev)
@@ -176,7 +177,7 @@ public static unsafe class HandoverFaults
         long small = Memfd(41, 4096, out _);
         Ktap.Check(Luo.Preserve(t, big, 40) == 0 && Luo.Preserve(t, small, 41) == 0 && Arm("truncate-map") == 0,
             "setup_truncated_map", "setup failed");
-        return Next(4, 1);
+        return Next(4, 1, "kexec_file_load_truncated_map", "reboot_kexec_truncated_map");
     }
 
     private static int Round4(long dev)

@@ -112,10 +112,11 @@ public static unsafe class VfioDma
         if (engine < 0)
         {
             Ktap.Note("no DMA engine on this machine");
-            Ktap.Skip("engine_tests", "no DMA engine on this machine");
-            Ktap.Skip("engine_tests", "no DMA engine on this machine");
-            Ktap.Skip("engine_tests", "no DMA engine on this machine");
-            Ktap.Skip("engine_tests", "no DMA engine on this machine");
+            // The names the four engine tests have where the engine exists (each result its own name).
+            Ktap.Skip("vfio_bind_and_attach_engine", "no DMA engine on this machine");
+            Ktap.Skip("engine_ring_continuous_in_memfd", "no DMA engine on this machine");
+            Ktap.Skip("unmap_ring", "no DMA engine on this machine");
+            Ktap.Skip("dma_outside_mapping_faults_and_writes_nothing", "no DMA engine on this machine");
         }
         else
         {

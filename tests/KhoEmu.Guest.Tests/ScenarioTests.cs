@@ -1,4 +1,5 @@
 using KhoEmu.Harness;
+using KhoEmu.Machine;
 using NUnit.Framework;
 
 namespace KhoEmu.Guest.Tests;
@@ -77,6 +78,10 @@ public sealed class ScenarioTests
     public void HandoverFaultsReportBrokenItemsReadably()
     {
         var r = Scenarios.Run(Scenarios.Find("handover-faults")!);
+        // Four kexecs; every round's broken items stay reserved, so the run's total is more than the last round's.
+        Assert.That(r.Oracle.Handovers, Is.EqualTo(4));
+        Assert.That(r.Oracle.Unrestored, Is.GreaterThan(3));
+        Assert.That(r.Report.Tests.Select(t => t.Name), Is.Unique);
         Assert.That(r.Serial, Does.Contain("luo: token 11: unknown compatible"));
         Assert.That(r.Serial, Does.Contain("luo: token 20: duplicate token"));
         Assert.That(r.Serial, Does.Contain("luo: LUO FDT: luo-session node missing or not luo-session-v2"));
@@ -112,6 +117,23 @@ public sealed class ScenarioTests
         Assert.That(report.Skipped, Is.EqualTo(engineChecks), q.Text);
         Assert.That(report.Passed, Is.GreaterThanOrEqualTo(4), q.Text);
         Assert.That(q.ExitCode, Is.EqualTo(1), "isa-debug-exit value 0 after a clean run\n" + q.Text + q.Stderr);
+    }
+
+    /// <summary>khoemu test's overrides: a wall-clock limit stops the run at a slice boundary and fails it; a
+    /// generous one changes nothing; a smaller budget ends the run at the limit.</summary>
+    [Test]
+    public void TimeoutAndBudgetOverridesEndTheRun()
+    {
+        var boot = Scenarios.Find("boot")!;
+        var cut = Scenarios.Run(boot, new ScenarioOptions { Timeout = TimeSpan.FromMilliseconds(1) });
+        Assert.That(cut.TimedOut, Is.True);
+        Assert.That(cut.Passed, Is.False);
+        Assert.That(cut.Instructions, Is.EqualTo(5_000_000UL), "stopped at the first slice boundary");
+        var full = Scenarios.Run(boot, new ScenarioOptions { Timeout = TimeSpan.FromMinutes(10) });
+        Assert.That((full.TimedOut, full.Passed), Is.EqualTo((false, true)), full.Serial);
+        var budget = Scenarios.Run(boot, new ScenarioOptions { MaxInstructions = 1_000_000 });
+        Assert.That(budget.Exit.Kind, Is.EqualTo(ExitKind.InstructionLimit));
+        Assert.That(budget.Passed, Is.False);
     }
 
     [Test]

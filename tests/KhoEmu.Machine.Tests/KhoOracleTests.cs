@@ -90,4 +90,36 @@ public sealed unsafe class KhoOracleTests
             Assert.That(o.PreservedBlocks, Is.Zero);
         }
     }
+
+    /// <summary>
+    /// A run with several kexecs: what one handover left unrestored still counts after the next (it stays reserved in
+    /// every later kernel), and an unreadable handover stays on record after a readable one.
+    /// </summary>
+    [Test]
+    public void TotalsCoverEveryHandoverOfARun()
+    {
+        var (mem, o) = Setup();
+        using (mem)
+        {
+            Send(mem, o, KhoOracle.CmdHandover, Descriptor, 0);
+            Send(mem, o, KhoOracle.CmdRestored, BlockA, 0);                     // B is left reserved by jump 1
+            Send(mem, o, KhoOracle.CmdHandover, Descriptor, 0);
+            Send(mem, o, KhoOracle.CmdRestored, BlockA, 0);
+            Send(mem, o, KhoOracle.CmdRestored, BlockB, 0);
+            Assert.That(o.Handovers, Is.EqualTo(2));
+            Assert.That(o.PreservedBlocks, Is.EqualTo(4));
+            Assert.That(o.RestoredBlocks, Is.EqualTo(3));
+            Assert.That(o.UnrestoredBlocks, Is.EqualTo(1), "jump 1's unrestored block B");
+            Assert.That(o.Violations, Is.Empty);
+
+            var fdt = new byte[2];
+            Assert.That(mem.Read(Fdt, fdt), Is.True);
+            mem.Write(Fdt, new byte[] { 0xDE, 0xAD });
+            Send(mem, o, KhoOracle.CmdHandover, Descriptor, 0);                 // jump 3: unreadable
+            mem.Write(Fdt, fdt);
+            Send(mem, o, KhoOracle.CmdHandover, Descriptor, 0);                 // jump 4: fine, nothing restored
+            Assert.That(o.HandoverProblem, Is.EqualTo("jump 3: root FDT unreadable"));
+            Assert.That(o.UnrestoredBlocks, Is.EqualTo(1 + 2), "jump 1's B and both of jump 4's blocks");
+        }
+    }
 }

@@ -5,8 +5,8 @@ namespace KhoEmu.Machine.Handover;
 /// <summary>
 /// A host-side fault for the oracle to inject at the kexec jump, after it hashed the preserved pages: flip (XOR
 /// 0xFF) one byte of a preserved page. Page null means "auto": the first data page of the first memfd of the LUO
-/// session with the most files (the later one on a tie), else the first kho_test folio, else the first preserved page
-/// no parser claimed. Spelled as the CLI takes it: <c>flip=auto</c>, <c>flip=0x12345000</c>, optionally
+/// session with the most files (the later one on a tie) that no device wrote by DMA before the jump, else the first
+/// kho_test folio, else the first preserved page no parser claimed. Spelled as the CLI takes it: <c>flip=auto</c>, <c>flip=0x12345000</c>, optionally
 /// <c>,offset=N</c> (byte in the page, default 0: the selftests check their files' first bytes).
 /// </summary>
 public sealed record KhoInjection(ulong? Page, int Offset = 0)

@@ -25,6 +25,12 @@ public sealed class KhoJump
     public ulong? InjectedAt { get; set; }
     public string? InjectedOwner { get; set; }
 
+    /// <summary>Device DMA writes counted by the oracle at the reboot(KEXEC) call, at the jump and at the next init's
+    /// first system call (DMA that kept flowing through the blackout).</summary>
+    public long DeviceWritesAtBegin { get; init; }
+    public long DeviceWritesAtJump { get; init; }
+    public long DeviceWritesAtInit { get; set; }
+
     public ulong? BlackoutToJump => BeginInstruction != 0 ? JumpInstruction - BeginInstruction : null;
     public ulong? BlackoutToInit => BeginInstruction != 0 && InitInstruction != 0 ? InitInstruction - BeginInstruction : null;
 }
