@@ -24,10 +24,13 @@ internal static class TestCommand
             Description = "Extra kernel command-line options, after the scenario's own (so a later 'kho=off' wins: the negative control).",
             DefaultValueFactory = _ => "",
         };
+        var cycles = new Option<int?>("--cycles") { Description = "Kexecs in one boot for kexec-soak (kernel option cycles=N; default 3)." };
+        cycles.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--cycles must be at least 1"); });
         var test = new Command("test", "Boot each scenario, judge its report (KTAP, or upstream's markers for the Linux selftests) and "
             + "print per-test results and a closing 'N passed, N failed' line. Exit code 0 only if nothing failed; 2 for bad "
-            + "names or a missing Linux guest.") { names, verbose, linux, guest, append };
-        test.SetAction(p => Test(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest), p.GetValue(append) ?? ""));
+            + "names or a missing Linux guest.") { names, verbose, linux, guest, append, cycles };
+        test.SetAction(p => Test(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest),
+            ((p.GetValue(append) ?? "") + (p.GetValue(cycles) is int n ? $" cycles={n}" : "")).Trim()));
         return test;
     }
 
