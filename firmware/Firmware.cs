@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using Internal.Runtime;
 using Internal.Runtime.CompilerHelpers;
 using KhoEmu.Guest.Platform;
+using KhoEmu.Guest.Shared;
 
 namespace KhoEmu.Firmware;
 
@@ -208,21 +209,16 @@ public static unsafe class Firmware
         }
         cmd[cmdSize] = 0;
 
-        var map = (byte*)MemMapAddr;
+        var map = (HvmMemmapEntry*)MemMapAddr;
         for (int i = 0; i < s_count; i++)
-        {
-            *(ulong*)(map + i * 24) = s_map[i].Addr;
-            *(ulong*)(map + i * 24 + 8) = s_map[i].Size;
-            *(uint*)(map + i * 24 + 16) = s_map[i].Type;
-            *(uint*)(map + i * 24 + 20) = 0;
-        }
-        var si = (byte*)StartInfoAddr;
-        Memory.Zero(si, 64);
-        *(uint*)si = 0x336E_C578;                        // hvm_start_info magic
-        *(uint*)(si + 4) = 1;                            // version 1: has the memory map
-        *(ulong*)(si + 24) = CmdlineAddr;
-        *(ulong*)(si + 32) = s_rsdp;                     // rsdp_paddr (0: no tables)
-        *(ulong*)(si + 40) = MemMapAddr;
-        *(uint*)(si + 48) = (uint)s_count;
+            map[i] = new HvmMemmapEntry { Addr = s_map[i].Addr, Size = s_map[i].Size, Type = s_map[i].Type };
+        var si = (HvmStartInfo*)StartInfoAddr;
+        Memory.Zero(si, (nuint)HvmStartInfo.Bytes);
+        si->MagicValue = HvmStartInfo.Magic;
+        si->Version = 1;                                 // version 1: has the memory map
+        si->CmdlinePaddr = CmdlineAddr;
+        si->RsdpPaddr = s_rsdp;                          // 0: no tables
+        si->MemmapPaddr = MemMapAddr;
+        si->MemmapEntries = (uint)s_count;
     }
 }

@@ -1,5 +1,6 @@
 using Internal.Runtime;
 using KhoEmu.Guest.Platform;
+using KhoEmu.Guest.Shared;
 
 namespace KhoEmu.Firmware;
 
@@ -15,8 +16,8 @@ public static unsafe class InitrdLoader
     private const ulong LowMemoryEnd = 0x100000;
 
     /// <summary>
-    /// Loads the initrd, if the machine has one, and fills hvm_start_info's nr_modules (offset 12) and
-    /// modlist_paddr (16). Must run after the kernel is loaded (the staged kernel file is still read here, and the
+    /// Loads the initrd, if the machine has one, and fills hvm_start_info's nr_modules and
+    /// modlist_paddr. Must run after the kernel is loaded (the staged kernel file is still read here, and the
     /// initrd may overwrite it) and after the start info is written. Panics when the address is unusable.
     /// </summary>
     public static void Load(byte* kernelFile, ulong kernelFileSize, ulong fwStart, ulong fwEnd,
@@ -31,13 +32,10 @@ public static unsafe class InitrdLoader
             Panic.Fail("initrd address from fw_cfg overlaps the firmware, low memory or the kernel");
         FwCfg.Read(KeyInitrdData, (byte*)addr, size);
 
-        var mod = (ulong*)(startInfo + ModlistOffset);
-        mod[0] = addr;
-        mod[1] = size;
-        mod[2] = 0;
-        mod[3] = 0;
-        *(uint*)(startInfo + 12) = 1;
-        *(ulong*)(startInfo + 16) = startInfo + ModlistOffset;
+        *(HvmModlistEntry*)(startInfo + ModlistOffset) = new HvmModlistEntry { Paddr = addr, Size = size };
+        var si = (HvmStartInfo*)startInfo;
+        si->NrModules = 1;
+        si->ModlistPaddr = startInfo + ModlistOffset;
         Console.Write("firmware: initrd of ");
         Console.WriteHex(size);
         Console.Write(" bytes at ");

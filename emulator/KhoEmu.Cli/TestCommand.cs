@@ -31,6 +31,8 @@ internal static class TestCommand
         var init = new Option<FileInfo?>("--init") { Description = "A static ring-3 x86-64 ELF of your own to run as init on the project's kernel, as the only scenario; its KTAP/TAP 13 output (1..N, ok N - name, not ok N - name, # SKIP) is judged, each test a check." };
         var junit = new Option<FileInfo?>("--junit") { Description = "Also write the results as JUnit XML (GitLab, Jenkins, GitHub) to this file." };
         var json = new Option<FileInfo?>("--json") { Description = "Also write the results as JSON (checks, verdicts, instructions, wall time, oracle totals) to this file." };
+        var cycles = new Option<int?>("--cycles") { Description = "Kexecs in one boot for kexec-soak (kernel option cycles=N; default 3)." };
+        cycles.Validators.Add(r => { if (r.GetValueOrDefault<int?>() is < 1) r.AddError("--cycles must be at least 1"); });
         var test = new Command("test", "Boot each scenario, judge its report (KTAP, or upstream's markers for the Linux selftests) and "
             + "print per-test results and a closing 'N passed, N failed' line. Exit codes: 0 nothing failed, 1 a check failed "
             + "(including a timeout), 2 bad arguments or names, an unreadable file, or a missing Linux guest.")
@@ -47,12 +49,14 @@ internal static class TestCommand
             init,
             junit,
             json,
+            cycles,
         };
         test.SetAction(p =>
         {
             try
             {
-                var o = new TestOptions(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest), p.GetValue(append) ?? "")
+                var o = new TestOptions(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest),
+                    ((p.GetValue(append) ?? "") + (p.GetValue(cycles) is int n ? $" cycles={n}" : "")).Trim())
                 {
                     Memory = p.GetValue(memory) is { } m ? MemoryOption(m) : null,
                     MaxInstructions = p.GetValue(maxInsns) is 0 ? throw new FormatException("--max-instructions: must be at least 1") : p.GetValue(maxInsns),

@@ -3,8 +3,13 @@ using KhoEmu.Machine;
 
 namespace KhoEmu.Harness;
 
-/// <summary>A guest self-test run selected by the kernel command line <c>scenario=NAME</c>.</summary>
-public sealed record Scenario(string Name, string Description, ulong MemorySize, ulong InstructionBudget);
+/// <summary>
+/// A guest self-test run selected by the kernel command line <c>scenario=NAME</c>. A scenario with
+/// <paramref name="InstructionsPerCycle"/> repeats its kexec <c>cycles=N</c> times (default <paramref name="DefaultCycles"/>);
+/// its budget grows by that much per cycle.
+/// </summary>
+public sealed record Scenario(string Name, string Description, ulong MemorySize, ulong InstructionBudget,
+    ulong InstructionsPerCycle = 0, int DefaultCycles = 0);
 
 /// <summary>The outcome of one scenario boot.</summary>
 public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapReport Report, string Serial, ulong Instructions,
@@ -12,6 +17,8 @@ public sealed record ScenarioResult(Scenario Scenario, MachineExit Exit, KtapRep
 {
     /// <summary>The host stopped the run at the <see cref="ScenarioOptions.Timeout"/> wall-clock limit.</summary>
     public bool TimedOut { get; init; }
+    /// <summary>kexec-soak's cycles (empty for other scenarios).</summary>
+    public IReadOnlyList<SoakCycle> Soak { get; init; } = [];
 
     /// <summary>Passed: a complete KTAP report with no failures, a clean debug-exit and no KHO oracle violation.</summary>
     public bool Passed => !TimedOut && Report.Problems.Count == 0 && Report.Failed == 0 && Exit.Kind == ExitKind.DebugExit && Exit.ExitCode == 1
@@ -30,6 +37,8 @@ public static class Scenarios
             512UL << 20, 2_000_000_000),
         new("kexec-vfio-dma", "the DMA engine keeps writing through the IOMMU during a kexec: no gap, no fault; iommufd and vfio survive; edu and isolation before and after",
             512UL << 20, 4_000_000_000),
+        new("kexec-soak", "N kexecs in one boot (cycles=N, default 3; `khoemu test --cycles N`): memfds of changing contents and the DMA engine running through each; contents, DMA records and the oracle checked every cycle; guest free memory must stay flat",
+            512UL << 20, 1_000_000_000, InstructionsPerCycle: 1_500_000_000, DefaultCycles: 3),
         new("kexec-memfd", "memfds in two live-update sessions survive a kexec: contents, size, position, tokens, liveupdate-number",
             512UL << 20, 4_000_000_000),
         new("handover-faults", "injected handover faults (failing freeze, unknown compatible, duplicate token, corrupt FDT, truncated map, scratch): no panic, broken items reported, intact ones restored, nothing lost",
@@ -62,6 +71,16 @@ public static class Scenarios
         var serial = new MemoryStream();
         Stream output = options.LiveSerial is null ? serial : new TeeStream(serial, options.LiveSerial);
         bool userInit = scenario.Name.StartsWith(UserInitPrefix, StringComparison.Ordinal);
+        ulong budget = options.MaxInstructions ?? scenario.InstructionBudget;
+        SoakWatcher? soak = null;
+        if (scenario.InstructionsPerCycle > 0)
+        {
+            int cycles = SoakWatcher.Cycles(options.ExtraCmdline, scenario.DefaultCycles);
+            if (options.MaxInstructions is null) budget += (ulong)cycles * scenario.InstructionsPerCycle;
+            // Without a live console the per-cycle figures go to stderr: a 1,000-cycle soak runs for minutes.
+            soak = new SoakWatcher(output, options.LiveSerial is null ? Console.Error : null);
+            output = soak;
+        }
         var config = new MachineConfig
         {
             Firmware = GuestImages.Firmware,
@@ -72,7 +91,6 @@ public static class Scenarios
         };
         config.FwCfgFiles.Add(("opt/khoemu/init", options.Init ?? GuestImages.Init));
         using var machine = new PcMachine(config);
-        ulong budget = options.MaxInstructions ?? scenario.InstructionBudget;
         var sw = System.Diagnostics.Stopwatch.StartNew();
         MachineExit exit;
         bool timedOut = false;
@@ -90,7 +108,11 @@ public static class Scenarios
         sw.Stop();
         string text = Encoding.ASCII.GetString(serial.ToArray());
         return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.InstructionCount, sw.Elapsed,
-            OracleReport.From(machine.KhoOracle)) { TimedOut = timedOut };
+            OracleReport.From(machine.KhoOracle))
+        {
+            TimedOut = timedOut,
+            Soak = soak?.Samples ?? [],
+        };
     }
 
     /// <summary>Writes go to both streams: the recorded console and a live view of it (also used by <see cref="LinuxScenarios"/>).</summary>

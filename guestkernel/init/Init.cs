@@ -25,6 +25,7 @@ public static unsafe class Program
         if (Cmdline.Has("scenario", "blackout")) return Blackout.Run();
         if (Cmdline.Has("scenario", "vfio-dma")) return VfioDma.Run();
         if (Cmdline.Has("scenario", "kexec-vfio-dma")) return KexecVfioDma.Run();
+        if (Cmdline.Has("scenario", "kexec-soak")) return KexecSoak.Run();
         if (Cmdline.HasKey("scenario") && !Cmdline.Has("scenario", "boot") && !Cmdline.Has("scenario", "devices"))   // the kernel's own
         {
             Ktap.Plan(1);

@@ -11,7 +11,8 @@ namespace KhoEmu.Init;
 public static unsafe class KexecVfioDma
 {
     private const string StateSession = "kexec-vfio-dma-state";
-    private const ulong RingIova = 0x10_0000, RingBytes = 64 * 1024, Entries = RingBytes / 16, EduIova = 0x20_0000, RoIova = 0x30_0000;
+    internal const ulong RingIova = 0x10_0000, RingBytes = 64 * 1024, Entries = RingBytes / 16;
+    private const ulong EduIova = 0x20_0000, RoIova = 0x30_0000;
     private const ulong UnmappedIova = 0x40_0000;     // inside no mapping of the IOAS
     private const ulong TokIommufd = 1, TokRing = 2, TokEduBuf = 3, TokEngine = 4, TokEdu = 5, TokRo = 6, TokState = 0x57;
     private const int Stage1Tests = 9, Stage2Tests = 9;
@@ -57,7 +58,7 @@ public static unsafe class KexecVfioDma
     private const string FaultFile = "/sys/kernel/debug/iommu/last_fault";
 
     /// <summary>Checks the ring holds the last <see cref="Entries"/> records, each slot k the newest sequence ≡ k.</summary>
-    private static bool RingContinuous(long ring, ulong written)
+    internal static bool RingContinuous(long ring, ulong written)
     {
         // Before the ring wraps, slot k must hold sequence k; after, the newest sequence congruent to k.
         ulong* rec = stackalloc ulong[2];

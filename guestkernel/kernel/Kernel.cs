@@ -9,6 +9,7 @@ using KhoEmu.Kernel.Proc;
 using KhoEmu.Kernel.Tests;
 
 using KhoEmu.Guest.Platform;
+using KhoEmu.Guest.Shared;
 namespace KhoEmu.Kernel;
 
 /// <summary>Kernel start-up, in order: runtime, console, boot info, memory, descriptors, interrupts, then the work.</summary>
@@ -37,7 +38,7 @@ public static unsafe class Kernel
         Console.WriteDec(ImageSize / 1024);
         Console.WriteLine(" KiB");
 
-        var map = (MemMapEntry*)Heap.Allocate((nuint)(sizeof(MemMapEntry) * BootInfo.MaxMemMap));
+        var map = (HvmMemmapEntry*)Heap.Allocate((nuint)(sizeof(HvmMemmapEntry) * BootInfo.MaxMemMap));
         if (!BootInfo.Parse(startInfoPhys, map)) Panic.Fail("no valid hvm_start_info (wrong magic)");
         Console.Write("command line: ");
         Console.WriteBytes(BootInfo.Cmdline, BootInfo.CmdlineLength);

@@ -1,4 +1,5 @@
-using System.Buffers.Binary;
+using System.Runtime.InteropServices;
+using KhoEmu.Guest.Shared;
 
 namespace KhoEmu.Machine.Boot;
 
@@ -8,43 +9,36 @@ namespace KhoEmu.Machine.Boot;
 /// </summary>
 public static class PvhBoot
 {
-    // struct hvm_start_info: magic u32 @0, version u32 @4, flags u32 @8, nr_modules u32 @12, modlist_paddr u64 @16,
-    // cmdline_paddr u64 @24, rsdp_paddr u64 @32, memmap_paddr u64 @40, memmap_entries u32 @48, reserved u32 @52.
-    private const int StartInfoSize = 56, ModlistEntrySize = 32, MemmapEntrySize = 24;
-
     internal static void Boot(PcMachine m, ulong entry, string cmdline, byte[]? initrd, IReadOnlyList<(ulong Start, ulong End)> kernel)
     {
+        // One definition of the layout (guestkernel/shared), as the firmware and the guest kernel use it.
         var map = m.Memory.MemoryMap();
-        Span<byte> info = stackalloc byte[StartInfoSize];
-        BinaryPrimitives.WriteUInt32LittleEndian(info, DirectBoot.HvmStartMagic);
-        BinaryPrimitives.WriteUInt32LittleEndian(info[4..], 1);
-        BinaryPrimitives.WriteUInt64LittleEndian(info[24..], DirectBoot.WriteCmdline(m, cmdline));
-        BinaryPrimitives.WriteUInt64LittleEndian(info[32..], m.AcpiRsdpAddress);
-        BinaryPrimitives.WriteUInt64LittleEndian(info[40..], BootLayout.MemoryMap);
-        BinaryPrimitives.WriteUInt32LittleEndian(info[48..], (uint)map.Count);
+        var info = new HvmStartInfo
+        {
+            MagicValue = HvmStartInfo.Magic,
+            Version = 1,
+            CmdlinePaddr = DirectBoot.WriteCmdline(m, cmdline),
+            RsdpPaddr = m.AcpiRsdpAddress,
+            MemmapPaddr = BootLayout.MemoryMap,
+            MemmapEntries = (uint)map.Count,
+        };
         if (initrd is not null)
         {
-            // hvm_modlist_entry {u64 paddr, u64 size, u64 cmdline_paddr, u64 reserved}; QEMU gives no module cmdline.
-            ulong addr = DirectBoot.LoadRamdisk(m, initrd, ulong.MaxValue, kernel);
-            Span<byte> mod = stackalloc byte[ModlistEntrySize];
-            mod.Clear();
-            BinaryPrimitives.WriteUInt64LittleEndian(mod, addr);
-            BinaryPrimitives.WriteUInt64LittleEndian(mod[8..], (ulong)initrd.Length);
-            m.Memory.Write(BootLayout.ModuleList, mod);
-            BinaryPrimitives.WriteUInt32LittleEndian(info[12..], 1);
-            BinaryPrimitives.WriteUInt64LittleEndian(info[16..], BootLayout.ModuleList);
+            // QEMU gives the module no command line.
+            var module = new HvmModlistEntry { Paddr = DirectBoot.LoadRamdisk(m, initrd, ulong.MaxValue, kernel), Size = (ulong)initrd.Length };
+            m.Memory.Write(BootLayout.ModuleList, Bytes(ref module));
+            info.NrModules = 1;
+            info.ModlistPaddr = BootLayout.ModuleList;
         }
-        m.Memory.Write(BootLayout.StartInfo, info);
-        var entries = new byte[MemmapEntrySize * map.Count];
+        m.Memory.Write(BootLayout.StartInfo, Bytes(ref info));
+        var entries = new HvmMemmapEntry[map.Count];
         for (int i = 0; i < map.Count; i++)
-        {
-            var e = entries.AsSpan(MemmapEntrySize * i);
-            BinaryPrimitives.WriteUInt64LittleEndian(e, map[i].Address);
-            BinaryPrimitives.WriteUInt64LittleEndian(e[8..], map[i].Length);
-            BinaryPrimitives.WriteUInt32LittleEndian(e[16..], (uint)map[i].Type);
-        }
-        m.Memory.Write(BootLayout.MemoryMap, entries);
+            entries[i] = new HvmMemmapEntry { Addr = map[i].Address, Size = map[i].Length, Type = (uint)map[i].Type };
+        m.Memory.Write(BootLayout.MemoryMap, MemoryMarshal.AsBytes(entries.AsSpan()));
         DirectBoot.EnterFlatProtectedMode(m, entry);
         m.Cpu.SetGpr(KhoEmu.Cpu.Cpu.RBX, BootLayout.StartInfo);
     }
+
+    /// <summary>A start-info struct's bytes as the guest sees them (the host is little-endian, as x86 is).</summary>
+    private static ReadOnlySpan<byte> Bytes<T>(ref T value) where T : unmanaged => MemoryMarshal.AsBytes(MemoryMarshal.CreateReadOnlySpan(ref value, 1));
 }

@@ -1,37 +1,22 @@
 using KhoEmu.Kernel.Mm;
 
 using KhoEmu.Guest.Platform;
+using KhoEmu.Guest.Shared;
 namespace KhoEmu.Kernel.Boot;
-
-/// <summary>The PVH boot information block (hvm_start_info, version 1) and its memory map.</summary>
-public unsafe struct HvmStartInfo
-{
-    public const uint Magic = 0x336E_C578;
-    public uint MagicValue, Version, Flags, NrModules;
-    public ulong ModlistPaddr, CmdlinePaddr, RsdpPaddr, MemmapPaddr;
-    public uint MemmapEntries, Reserved;
-}
-
-public struct MemMapEntry
-{
-    public ulong Addr, Size;
-    public uint Type, Reserved;
-    public const uint Ram = 1;
-}
 
 /// <summary>What the kernel learned at boot: the start info copied out, the command line and the memory map.</summary>
 public static unsafe class BootInfo
 {
     public const int MaxMemMap = 64;
     public static HvmStartInfo Info;
-    public static MemMapEntry* MemMap;
+    public static HvmMemmapEntry* MemMap;
     public static int MemMapCount;
     public static byte* Cmdline;
     public static ulong CmdlineLength;
     public static ulong StartInfoPhys;
 
     /// <summary>Reads the start info at <paramref name="phys"/>; false when the magic is wrong.</summary>
-    public static bool Parse(ulong phys, MemMapEntry* storage)
+    public static bool Parse(ulong phys, HvmMemmapEntry* storage)
     {
         StartInfoPhys = phys;
         var si = (HvmStartInfo*)Phys.ToVirt(phys);
@@ -41,7 +26,7 @@ public static unsafe class BootInfo
         MemMapCount = 0;
         if (si->MemmapPaddr != 0)
         {
-            var src = (MemMapEntry*)Phys.ToVirt(si->MemmapPaddr);
+            var src = (HvmMemmapEntry*)Phys.ToVirt(si->MemmapPaddr);
             for (uint i = 0; i < si->MemmapEntries && MemMapCount < MaxMemMap; i++) storage[MemMapCount++] = src[i];
         }
         if (si->CmdlinePaddr != 0)

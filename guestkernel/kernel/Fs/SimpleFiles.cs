@@ -89,6 +89,7 @@ public static unsafe class Vfs
         if (PathIs(path, "/sys/kernel/debug/kho/quarantined")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.Quarantined));
         if (PathIs(path, "/sys/kernel/debug/kho/blackout_end")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.BlackoutMark));
         if (PathIs(path, "/sys/kernel/debug/kho/preserve")) return FdTable.Install(new Luo.ControlFile(false, Luo.ControlFile.PreserveTest));
+        if (PathIs(path, "/proc/meminfo")) return MemInfo.Open();
         if (PathIs(path, "/proc/cmdline"))
         {
             byte* copy = (byte*)Internal.Runtime.Heap.Allocate((nuint)BootInfo.CmdlineLength + 2);

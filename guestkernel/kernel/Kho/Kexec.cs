@@ -4,6 +4,7 @@ using KhoEmu.Kernel.Boot;
 using KhoEmu.Kernel.Drivers;
 using KhoEmu.Kernel.Fs;
 using KhoEmu.Kernel.Mm;
+using KhoEmu.Guest.Shared;
 
 namespace KhoEmu.Kernel.Kho;
 
@@ -57,16 +58,18 @@ public static unsafe class Kexec
         ulong info = PageAllocator.AllocateScratch(1);
         if (info == 0) return -Errno.ENOMEM;
         byte* p = (byte*)Phys.ToVirt(info);
-        *(uint*)p = HvmStartInfo.Magic;
-        *(uint*)(p + 4) = 1;
-        *(ulong*)(p + 16) = info + 64;                          // modlist
-        *(ulong*)(p + 24) = info + 2048;                        // cmdline
-        *(ulong*)(p + 40) = info + 256;                         // memmap
-        *(uint*)(p + 48) = (uint)BootInfo.MemMapCount;
+        var si = (HvmStartInfo*)p;
+        *si = default;
+        si->MagicValue = HvmStartInfo.Magic;
+        si->Version = 1;
+        si->ModlistPaddr = info + 64;
+        si->CmdlinePaddr = info + 2048;
+        si->MemmapPaddr = info + 256;
+        si->MemmapEntries = (uint)BootInfo.MemMapCount;
         const string name = Kho.ModuleName;
         for (int i = 0; i < name.Length; i++) p[96 + i] = (byte)name[i];
-        *(ulong*)(p + 64 + 16) = info + 96;                     // module cmdline: "khoemu-kho"
-        for (int i = 0; i < BootInfo.MemMapCount; i++) *(MemMapEntry*)(p + 256 + i * 24) = BootInfo.MemMap[i];
+        ((HvmModlistEntry*)(p + 64))->CmdlinePaddr = info + 96;   // module cmdline: "khoemu-kho"
+        for (int i = 0; i < BootInfo.MemMapCount; i++) ((HvmMemmapEntry*)(p + 256))[i] = BootInfo.MemMap[i];
         int n = cmdlineLength < 2047 ? cmdlineLength : 2047;
         Native.MemCopy(p + 2048, cmdline, (ulong)n);
         p[2048 + n] = 0;
@@ -96,10 +99,11 @@ public static unsafe class Kexec
             Luo.LiveUpdate.Unfreeze();
             return -Errno.ENOMEM;
         }
-        var info = (byte*)Phys.ToVirt(s_startInfo);
-        *(uint*)(info + 12) = 1;                                // one module
-        *(ulong*)(info + 64) = descriptor;
-        *(ulong*)(info + 64 + 8) = Phys.PageSize;
+        var info = (HvmStartInfo*)Phys.ToVirt(s_startInfo);
+        info->NrModules = 1;                                    // the KHO descriptor
+        var module = (HvmModlistEntry*)Phys.ToVirt(info->ModlistPaddr);
+        module->Paddr = descriptor;
+        module->Size = Phys.PageSize;
 
         // Trampoline page and tables (identity map of the low 4 GiB + the kernel half), all in scratch.
         ulong tramp = PageAllocator.AllocateScratch(1);

@@ -239,12 +239,12 @@ public static unsafe class Kho
     {
         descriptor = 0;
         if (BootInfo.Info.NrModules == 0 || BootInfo.Info.ModlistPaddr == 0) return 0;
-        var mods = (ulong*)Phys.ToVirt(BootInfo.Info.ModlistPaddr);
+        var mods = (HvmModlistEntry*)Phys.ToVirt(BootInfo.Info.ModlistPaddr);
         for (uint i = 0; i < BootInfo.Info.NrModules && i < 8; i++)
         {
-            ulong cmd = mods[i * 4 + 2];
+            ulong cmd = mods[i].CmdlinePaddr;
             if (cmd == 0 || !Fdt.NameEquals((byte*)Phys.ToVirt(cmd), 64, ModuleName)) continue;
-            descriptor = mods[i * 4];
+            descriptor = mods[i].Paddr;
             var d = (ulong*)Phys.ToVirt(descriptor);
             ulong count = d[3] / 16;
             var pairs = (ulong*)Phys.ToVirt(d[2]);

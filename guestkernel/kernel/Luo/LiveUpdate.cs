@@ -113,9 +113,14 @@ public static unsafe class LiveUpdate
         var f = FdTable.Get(fd);
         if (f == null) return -Errno.EBADF;
         if (s.FindToken(token) != null) return -Errno.EEXIST;
+        // A file is in one session at a time. A finished incoming session no longer holds its files: they are the
+        // process's own again, and a process that keeps state across many updates preserves them anew.
         for (int i = 0; i < SessionCount; i++)
-            for (int k = 0; k < (Sessions[i]?.Count ?? 0); k++)
-                if (Sessions[i]!.Files[k]!.File == f) return -Errno.EBUSY;
+        {
+            if (Sessions[i] is not { } other || (other.Incoming && other.Finished)) continue;
+            for (int k = 0; k < other.Count; k++)
+                if (other.Files[k]!.File == f) return -Errno.EBUSY;
+        }
         var h = HandlerFor(f);
         if (h == null) return -Errno.ENOENT;
         if (s.Count == Session.MaxFiles) return -Errno.ENOSPC;

@@ -1,6 +1,7 @@
 using KhoEmu.Guest.Platform;
 using Internal.Runtime;
 using KhoEmu.Kernel.Boot;
+using KhoEmu.Guest.Shared;
 
 namespace KhoEmu.Kernel.Mm;
 
@@ -45,7 +46,7 @@ public static unsafe class PageAllocator
         for (int i = 0; i < BootInfo.MemMapCount; i++)
         {
             var e = BootInfo.MemMap[i];
-            if (e.Type == MemMapEntry.Ram && e.Addr + e.Size > HighestRam) HighestRam = e.Addr + e.Size;
+            if (e.Type == HvmMemmapEntry.Ram && e.Addr + e.Size > HighestRam) HighestRam = e.Addr + e.Size;
         }
         s_frames = HighestRam / Phys.PageSize;
         ulong bitmapBytes = Phys.AlignUp((s_frames + 63) / 64 * 8, Phys.PageSize);
@@ -56,7 +57,7 @@ public static unsafe class PageAllocator
         for (int i = 0; i < BootInfo.MemMapCount && bitmapPhys == 0; i++)
         {
             var e = BootInfo.MemMap[i];
-            if (e.Type != MemMapEntry.Ram) continue;
+            if (e.Type != HvmMemmapEntry.Ram) continue;
             if (EarlyBoot)
             {
                 for (int s = 0; s < ScratchCount && bitmapPhys == 0; s++)
@@ -71,7 +72,7 @@ public static unsafe class PageAllocator
         for (int i = 0; i < BootInfo.MemMapCount; i++)
         {
             var e = BootInfo.MemMap[i];
-            if (e.Type != MemMapEntry.Ram) continue;
+            if (e.Type != HvmMemmapEntry.Ram) continue;
             ulong start = Phys.AlignUp(e.Addr < 0x100000 ? 0x100000 : e.Addr, Phys.PageSize);
             ulong end = Phys.AlignDown(e.Addr + e.Size, Phys.PageSize);
             TotalRamFrames += e.Size / Phys.PageSize;
@@ -145,7 +146,7 @@ public static unsafe class PageAllocator
         for (int i = 0; i < BootInfo.MemMapCount; i++)
         {
             var e = BootInfo.MemMap[i];
-            if (e.Type == MemMapEntry.Ram && phys >= e.Addr && size <= e.Addr + e.Size - phys) return true;
+            if (e.Type == HvmMemmapEntry.Ram && phys >= e.Addr && size <= e.Addr + e.Size - phys) return true;
         }
         return false;
     }

@@ -5,6 +5,7 @@ using KhoEmu.Kernel.Mm;
 using KhoEmu.Kernel.Proc;
 
 using KhoEmu.Guest.Platform;
+using KhoEmu.Guest.Shared;
 namespace KhoEmu.Kernel.Tests;
 
 /// <summary>Scenario <c>boot</c>: the kernel checks its own foundations.</summary>
@@ -47,12 +48,12 @@ public static unsafe class BootTests
             Console.Write(" type ");
             Console.WriteDec((ulong)e.Type);
             Console.Write('\n');
-            if (e.Type != MemMapEntry.Ram) continue;
+            if (e.Type != HvmMemmapEntry.Ram) continue;
             ram += e.Size;
             for (int j = 0; j < i; j++)
             {
                 var o = BootInfo.MemMap[j];
-                if (o.Type == MemMapEntry.Ram && e.Addr < o.Addr + o.Size && o.Addr < e.Addr + e.Size) disjoint = false;
+                if (o.Type == HvmMemmapEntry.Ram && e.Addr < o.Addr + o.Size && o.Addr < e.Addr + e.Size) disjoint = false;
             }
             if (e.Addr <= Kernel.ImagePhys && Kernel.ImagePhys + Kernel.ImageSize <= e.Addr + e.Size) imageInRam = true;
         }
