@@ -36,7 +36,13 @@ public sealed partial class PcMachine : IDisposable
         Devices = new DeviceRegistry(Ports, Memory.Mmio);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock, config.CpuModel, config.RngSeed);
         // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
-        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(CurrentCpu.VirtualTime);
+        // The access also ends the CPU's block, so what it raises is seen at the next instruction (docs/snapshots.md).
+        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () =>
+        {
+            var cpu = CurrentCpu;
+            cpu.EndBlock();
+            Clock.AdvanceTo(cpu.VirtualTime);
+        };
         Pic.Register(Ports);
         Devices.Note(Q35Layout.PicMaster, Pic);
         Devices.Note(Q35Layout.PicSlave, Pic);
