@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(TestCommand.BuildTest());
         root.Subcommands.Add(TestCommand.BuildScenarios());
         root.Subcommands.Add(KhoCommand.Build());
+        root.Subcommands.Add(SnapshotCommand.Build());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -97,6 +98,7 @@ public static class Program
             kernel, initrd, firmware, demo, append, memory, fwcfg, stats, trace, symbols, maxInsns, noInput,
             machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed, smp,
         };
+        var snapshots = new SnapshotOptions.Set(run);
         run.SetAction(p =>
         {
             if (p.GetValue(cpu) == "help")
@@ -129,6 +131,7 @@ public static class Program
             RngSeed = p.GetValue(rngSeed) ?? KhoEmu.Cpu.Cpu.DefaultRngSeed,
             Iommu = QemuOptions.ParseIommu(p.GetValue(device) ?? []),
             Smp = p.GetValue(smp) is { } sp ? SmpOption.Parse(sp) : KhoEmu.Cpu.Smp.CpuTopology.Single,
+            Snapshots = snapshots.Get(p),
         });
         return run;
     }
@@ -180,6 +183,7 @@ public static class Program
         public ulong RngSeed { get; init; }
         public KhoEmu.Devices.Iommu.IntelIommuOptions Iommu { get; init; } = new();
         public KhoEmu.Cpu.Smp.CpuTopology Smp { get; init; } = KhoEmu.Cpu.Smp.CpuTopology.Single;
+        public SnapshotOptions Snapshots { get; init; } = new();
     }
 
     private static int Run(RunOptions o)
@@ -198,8 +202,9 @@ public static class Program
         var symbolImages = new List<byte[]>();
         try
         {
+            o.Snapshots.Check(o.NoInput);
             config.MemorySize = SizeParser.Parse(o.Memory);
-            if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, () => DateTime.UtcNow);
+            if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, o.Snapshots.HostUtcNow);
             foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
             if (o.Demo && (o.Kernel is not null || o.Firmware is not null || o.Initrd is not null))
                 throw new FormatException("--demo boots the built-in demo guest; it cannot be combined with --kernel, --firmware or --initrd");
@@ -223,6 +228,8 @@ public static class Program
                 symbolImages.Add(GuestImages.FirmwareElf);
             }
             if (config.Kernel is not null) symbolImages.Add(config.Kernel);
+            config = o.Snapshots.Prepare(config, o.Kernel is not null || o.Firmware is not null || o.Initrd is not null || o.Demo
+                || o.Append.Length > 0 || o.FwCfg.Length > 0);
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
@@ -253,7 +260,17 @@ public static class Program
             using (machine)
             {
                 if (tracer is not null) machine.Cpu.TraceHook = tracer.Step;
-                var exit = machine.Run(budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
+                MachineExit exit;
+                try
+                {
+                    o.Snapshots.Attach(machine);
+                    exit = o.Snapshots.Run(machine, budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
+                }
+                catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    Console.Error.WriteLine($"khoemu: {e.Message}");
+                    return 2;
+                }
                 executed += machine.InstructionCount;
                 // A guest reset without -no-reboot is a cold reset: a fresh machine from the same configuration.
                 if (exit.Kind == ExitKind.Reset && !config.NoReboot) continue;
@@ -272,6 +289,11 @@ public static class Program
                             Console.Error.WriteLine($"khoemu:   CPU {c.ProcessorIndex} (APIC ID {c.InitialApicId}): {c.InstructionCount} instructions, "
                                 + $"{c.BlocksDecoded} blocks decoded, {c.CodeInvalidations} code-page invalidations");
                     }
+                }
+                if (o.Snapshots.Finish() is { } missing)
+                {
+                    Console.Error.WriteLine($"khoemu: {missing}");
+                    return 2;
                 }
                 return exit.ExitCode;
             }

@@ -77,17 +77,31 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
         foreach (var cpu in Cpus) cpu.InvalidateDecodedCode();
     }
 
+    /// <summary>Makes <see cref="Run"/> return (<see cref="ExitKind.Stopped"/>) at the next instruction boundary; a later
+    /// <see cref="Run"/> continues as if it had not stopped.</summary>
+    public void StopAtNextBoundary() => StopAll();
+
     /// <summary>A hash of all of guest RAM (zero pages excepted), to compare two runs.</summary>
     public ulong RamHash() => RamSnapshot.Hash(Memory);
 
     public MachineRunState SaveState() => new(_turn, _quantumUsed, _roundProgressed, _now, _debugExitCode,
-        _exitRequest?.Kind, _exitRequest?.Why);
+        _exitRequest?.Kind, _exitRequest?.Why, _serialInput?.Polling ?? false);
+
+    /// <summary>Whether <paramref name="snapshot"/> was taken while serial input was polled (false when unreadable).</summary>
+    public static bool SnapshotHasSerialInput(SnapshotFile snapshot)
+    {
+        if (snapshot.Find("machine") is not { } s) return false;
+        try { return MemoryPack.MemoryPackSerializer.Deserialize<MachineRunState>(s.Data)?.SerialInputPolling ?? false; }
+        catch (MemoryPack.MemoryPackSerializationException) { return false; }
+    }
 
     public void ValidateState(MachineRunState state)
     {
         if (state.Turn < 0 || state.Turn >= Cpus.Count) throw new SnapshotFormatException($"machine: scheduler turn {state.Turn} of {Cpus.Count} processors");
         if (state.QuantumUsed > Quantum) throw new SnapshotFormatException($"machine: {state.QuantumUsed} instructions into a {Quantum}-instruction quantum");
         if (state.ExitRequestKind is { } k && !Enum.IsDefined(k)) throw new SnapshotFormatException($"machine: unknown exit kind {(int)k}");
+        if (state.SerialInputPolling && _serialInput is null)
+            throw new SnapshotFormatException("the snapshot was taken with serial input connected; the machine has none");
     }
 
     public void LoadState(MachineRunState state)

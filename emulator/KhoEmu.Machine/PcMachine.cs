@@ -27,6 +27,7 @@ namespace KhoEmu.Machine;
 public sealed partial class PcMachine : IDisposable
 {
     private int? _debugExitCode;
+    private readonly SerialInputPump? _serialInput;
     private (ExitKind Kind, string Why)? _exitRequest;
 
     public PcMachine(MachineConfig config)
@@ -88,7 +89,9 @@ public sealed partial class PcMachine : IDisposable
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
         KhoOracle.Iommu = Iommu;
-        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => AllHalted);
+        if (config.SerialInput is not null || config.SerialInputReplay is not null)
+            _serialInput = new SerialInputPump(config.SerialInput, Uart, Clock, () => AllHalted, config.SerialInputRecord,
+                config.SerialInput is null ? config.SerialInputReplay : null);
 
         // The memory map: the top KiB of conventional memory and the F-segment reserved, the VGA and option-ROM
         // range absent; the E-segment holds the ACPI tables when the machine boots the kernel itself.

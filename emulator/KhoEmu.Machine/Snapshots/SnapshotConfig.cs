@@ -51,7 +51,7 @@ public static class SnapshotConfig
             w.Write(c.RngSeed);
             w.Write(c.NoReboot);
             w.Write(c.Iommu.InterruptRemapping);
-            if (withRtc) w.Write(c.RtcBase.ToUniversalTime().Ticks);
+            if (withRtc) w.Write(c.RtcBase.Ticks);
         }
         return ms.ToArray();
     }
@@ -84,7 +84,7 @@ public static class SnapshotConfig
             c.RngSeed = r.ReadUInt64();
             c.NoReboot = r.ReadBoolean();
             c.Iommu = new KhoEmu.Devices.Iommu.IntelIommuOptions { InterruptRemapping = r.ReadBoolean() };
-            c.RtcBase = new DateTime(r.ReadInt64(), DateTimeKind.Utc);
+            c.RtcBase = new DateTime(r.ReadInt64(), DateTimeKind.Unspecified);
             if (r.BaseStream.Position != r.BaseStream.Length) throw new FormatException("bytes after its end");
             return c;
         }
