@@ -65,7 +65,7 @@ public sealed partial class PcMachine
             var cpu = cpus[i];
             cpu.ConfigureTopology(topology, i);
             cpu.YieldOnHalt = topology.Count > 1;
-            var apic = i == 0 ? Apic : new LocalApic(Clock);
+            var apic = i == 0 ? Apic : new LocalApic(Clock, $"lapic{i}.timer");
             apic.Id = cpu.InitialApicId;
             _apics.Add(apic);
             ApicBus.Attach(apic, cpu.RaiseNmi, cpu.Init, cpu.StartupIpi);

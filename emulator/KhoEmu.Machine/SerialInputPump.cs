@@ -18,18 +18,22 @@ public sealed class SerialInputPump
     /// <summary>Virtual time between polls (1 ms).</summary>
     public const ulong PollInterval = 1_000_000;
 
+    /// <summary>The poll's timer on the machine clock.</summary>
+    public const string TimerName = "serial-input.poll";
+
     private readonly ConcurrentQueue<byte[]> _pending = new();
     private readonly ManualResetEventSlim _arrived = new();
     private readonly Uart16550 _uart;
     private readonly VirtualClock _clock;
+    private readonly ClockTimer _poll;
     private readonly Func<bool> _guestIdle;
     private volatile bool _ended;
+
     private readonly SerialInputLog? _record, _replay;
     private int _replayed;
-    private bool _polling;
 
     /// <summary>True while the pump polls (until its input ended and everything was delivered).</summary>
-    public bool Polling => _polling;
+    public bool Polling => _poll.IsArmed;
 
     public SerialInputPump(Stream? input, Uart16550 uart, VirtualClock clock, Func<bool> guestIdle, SerialInputLog? record = null,
         SerialInputLog? replay = null)
@@ -45,8 +49,18 @@ public sealed class SerialInputPump
             var reader = new Thread(() => ReadLoop(input)) { IsBackground = true, Name = "khoemu-serial-input" };
             reader.Start();
         }
-        _polling = true;
-        _clock.Schedule(_clock.Now + PollInterval, Poll);
+        _poll = clock.CreateTimer(TimerName, Poll);
+        _poll.Arm(_clock.Now + PollInterval);
+    }
+
+    /// <summary>After a restore: a replay continues with the first chunk of the log not yet delivered by then (the
+    /// chunks of polls before the pending poll's deadline were).</summary>
+    public void Resynchronize()
+    {
+        if (_replay is null) return;
+        ulong next = _poll.IsArmed ? _poll.Deadline : ulong.MaxValue;
+        _replayed = 0;
+        while (_replayed < _replay.Input.Count && _replay.Input[_replayed].Time < next) _replayed++;
     }
 
     private void ReadLoop(Stream input)
@@ -75,8 +89,7 @@ public sealed class SerialInputPump
         {
             var input = _replay.Input;
             while (_replayed < input.Count && input[_replayed].Time <= _clock.Now) _uart.Receive(input[_replayed++].Bytes);
-            if (_replay.EndTime is not { } end || _clock.Now < end) _clock.Schedule(_clock.Now + PollInterval, Poll);
-            else _polling = false;
+            if (_replay.EndTime is not { } end || _clock.Now < end) _poll.Arm(_clock.Now + PollInterval);
             return;
         }
         if (_pending.IsEmpty && !_ended && _guestIdle())
@@ -87,11 +100,7 @@ public sealed class SerialInputPump
             _uart.Receive(chunk);
             _record?.Add(_clock.Now, chunk);
         }
-        if (!_ended || !_pending.IsEmpty) _clock.Schedule(_clock.Now + PollInterval, Poll);
-        else
-        {
-            _polling = false;
-            _record?.End(_clock.Now);
-        }
+        if (!_ended || !_pending.IsEmpty) _poll.Arm(_clock.Now + PollInterval);
+        else _record?.End(_clock.Now);
     }
 }

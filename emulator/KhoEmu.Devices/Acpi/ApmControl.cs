@@ -7,7 +7,7 @@ namespace KhoEmu.Devices.Acpi;
 /// last command and hands it to the chipset (ICH9: ACPI_ENABLE / ACPI_DISABLE), 0xB3 (APMS) is a scratch byte.
 /// No SMM handler exists, so a command raises no SMI.
 /// </summary>
-public sealed class ApmControl(Action<byte> command) : IPortDevice
+public sealed partial class ApmControl(Action<byte> command) : IPortDevice
 {
 
     private byte _control, _status;

@@ -10,7 +10,7 @@ namespace KhoEmu.Devices.Acpi;
 /// SMI_EN (+0x30). The SCI (GSI 9, level, active high) is asserted while any enabled PM1 or GPE0 status is set.
 /// Every register is byte-addressable; wider accesses are their bytes in little-endian order.
 /// </summary>
-public sealed class Ich9PowerManagement : IPortDevice
+public sealed partial class Ich9PowerManagement : IPortDevice
 {
     public const ulong TimerHz = 3_579_545;
 
@@ -41,13 +41,15 @@ public sealed class Ich9PowerManagement : IPortDevice
     private uint _smiEnable;
     private ulong _nextOverflow = TimerOverflowTicks;
     private bool _sciLevel;
-    private TimerEvent? _overflowEvent;
+    private readonly ClockTimer _overflowTimer;
 
     /// <param name="sci">The SCI line (ISA IRQ 9).</param>
     /// <param name="powerOff">Called when the guest enters S5 (or S4).</param>
-    public Ich9PowerManagement(VirtualClock clock, IIrqLine sci, Action powerOff)
+    /// <param name="timerName">The clock timer of the PM timer's overflow (<c>acpi-pm.overflow</c>).</param>
+    public Ich9PowerManagement(VirtualClock clock, IIrqLine sci, Action powerOff, string timerName = "acpi-pm.overflow")
     {
         _clock = clock;
+        _overflowTimer = clock.CreateTimer(timerName, UpdateSci);
         _sci = sci;
         _powerOff = powerOff;
     }
@@ -181,10 +183,9 @@ public sealed class Ich9PowerManagement : IPortDevice
     /// <summary>While TMR_EN is set and TMR_STS clear, an event at the next overflow raises the SCI.</summary>
     private void ScheduleOverflow()
     {
-        _overflowEvent?.Cancel();
-        _overflowEvent = null;
+        _overflowTimer.Cancel();
         if ((_enable & TmrEn) == 0 || (Status & TmrSts) != 0) return;
         ulong ns = (ulong)(((UInt128)_nextOverflow * 1_000_000_000UL + TimerHz - 1) / TimerHz);
-        _overflowEvent = _clock.Schedule(Math.Max(ns, _clock.Now + 1), UpdateSci);
+        _overflowTimer.Arm(Math.Max(ns, _clock.Now + 1));
     }
 }

@@ -7,7 +7,7 @@ namespace KhoEmu.Devices.Chipset;
 /// with RST_CPU (bit 2) set resets the machine; otherwise SYS_RST (bit 1) and FULL_RST (bit 3) are kept and read back.
 /// The FADT's reset register (port 0xCF9, value 0x06) goes through here.
 /// </summary>
-public sealed class ResetControl(Action reset) : IPortDevice
+public sealed partial class ResetControl(Action reset) : IPortDevice
 {
     public const byte SysRst = 0x02, RstCpu = 0x04, FullRst = 0x08;
 

@@ -9,7 +9,7 @@ namespace KhoEmu.Devices.FwCfg;
 /// advance), DMA address at +4 (64-bit big endian; writing the low half starts the transfer). Items are byte arrays;
 /// named files are listed in the directory item 0x19.
 /// </summary>
-public sealed class FwCfg : IPortDevice
+public sealed partial class FwCfg : IPortDevice
 {
     private const uint DmaError = 1, DmaRead = 2, DmaSkip = 4, DmaSelect = 8, DmaWrite = 16;
 

@@ -14,7 +14,7 @@ namespace KhoEmu.Devices.Input;
 /// get no answer, so a driver's probe times out as on a board with nothing plugged in. IRQ 1 / IRQ 12 follow a full
 /// output buffer when the command byte enables them. A20 is recorded but not applied: RAM has no A20 mask.
 /// </summary>
-public sealed class I8042Controller : IPortDevice
+public sealed partial class I8042Controller : IPortDevice
 {
     /// <summary>The offset of the status / command register when both ports map onto this device (0x64 - 0x60).</summary>
     public const ushort CommandOffset = 4;

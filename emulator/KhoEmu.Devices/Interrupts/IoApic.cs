@@ -14,7 +14,7 @@ namespace KhoEmu.Devices.Interrupts;
 /// entry (VT-d 5.1.5.1: bit 48 set, interrupt index[14:0] in 63:49 and index[15] in bit 11) it is the remappable
 /// request the interrupt-remapping unit translates. Which messages reach a local APIC is the receiver's business.
 /// </summary>
-public sealed class IoApic : IMmioDevice
+public sealed partial class IoApic : IMmioDevice
 {
     public const int Pins = 24;
     private const ulong Mask = 1UL << 16, LevelTriggered = 1UL << 15, RemoteIrr = 1UL << 14;

@@ -10,7 +10,7 @@ namespace KhoEmu.Devices.Interrupts;
 /// <see cref="ApicBus"/>; SDM vol. 3, 11.6).
 /// The timer counts at 100 MHz of virtual time divided by the divide configuration. MMIO at Q35Layout.LocalApicBase (0xFEE00000), placed by the board.
 /// </summary>
-public sealed class LocalApic : IMmioDevice
+public sealed partial class LocalApic : IMmioDevice
 {
     private const ulong TimerHz = 100_000_000;
 
@@ -21,9 +21,14 @@ public sealed class LocalApic : IMmioDevice
     private uint _icrLow, _icrHigh;
     private bool _nmiPending;
     private ulong _timerStart;
-    private TimerEvent? _event;
+    private readonly ClockTimer _timer;
 
-    public LocalApic(VirtualClock clock) => _clock = clock;
+    /// <param name="timerName">The timer's name on the clock: unique per APIC (<c>lapic1.timer</c> for processor 1).</param>
+    public LocalApic(VirtualClock clock, string timerName = "lapic0.timer")
+    {
+        _clock = clock;
+        _timer = clock.CreateTimer(timerName, TimerFired);
+    }
 
     private bool SoftwareEnabled => (_svr & 0x100) != 0;
 
@@ -64,8 +69,7 @@ public sealed class LocalApic : IMmioDevice
         _svr = 0xFF;
         _dfr = 0xFFFF_FFFF;
         _lvtTimer = _lvtLint0 = _lvtLint1 = _lvtError = 0x10000;
-        _event?.Cancel();
-        _event = null;
+        _timer.Cancel();
     }
 
     /// <summary>Called with the vector when the guest EOIs a level-triggered interrupt (the I/O APIC clears Remote IRR).</summary>
@@ -154,11 +158,10 @@ public sealed class LocalApic : IMmioDevice
 
     private void ArmTimer()
     {
-        _event?.Cancel();
-        _event = null;
+        _timer.Cancel();
         if (_initial == 0) return;
         _timerStart = _clock.Now;
-        _event = _clock.Schedule(_clock.Now + _initial * NsPerTick, TimerFired);
+        _timer.Arm(_clock.Now + _initial * NsPerTick);
     }
 
     private void TimerFired()
@@ -167,7 +170,7 @@ public sealed class LocalApic : IMmioDevice
         if (((_lvtTimer >> 17) & 3) == 1)
         {
             _timerStart = _clock.Now;
-            _event = _clock.Schedule(_clock.Now + _initial * NsPerTick, TimerFired);
+            _timer.Arm(_clock.Now + _initial * NsPerTick);
         }
     }
 

@@ -7,9 +7,9 @@ namespace KhoEmu.Devices.Interrupts;
 /// initialisation, mask register, non-specific and specific EOI, IRR/ISR reads through OCW3. Master at 0x20, slave at
 /// 0xA0, slave cascaded on IRQ 2.
 /// </summary>
-public sealed class Pic8259
+public sealed partial class Pic8259
 {
-    private sealed class Chip : IPortDevice
+    private sealed partial class Chip : IPortDevice
     {
         public byte Irr, Isr, Imr = 0xFF, VectorBase;
         public int InitStep;

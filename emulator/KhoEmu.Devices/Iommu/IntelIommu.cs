@@ -16,7 +16,7 @@ namespace KhoEmu.Devices.Iommu;
 /// <see cref="RemapInterrupt"/>. Split by concern: Registers, Queue (queued invalidation), Interrupts (remapping),
 /// Faults (recording and event interrupts).
 /// </summary>
-public sealed partial class IntelIommu : IMmioDevice
+public sealed partial class IntelIommu : IMmioDevice, KhoEmu.Core.State.IStateful<IntelIommuState>
 {
     public const ulong Version = 0x10;
     // CAP (11.4.2): ND=6 (bits 2:0), SAGAW=0x6 (39- and 48-bit, bits 12:8), MGAW=47 (bits 21:16), FRO=0x22 (x16 = 0x220,

@@ -13,26 +13,29 @@ namespace KhoEmu.Devices.Pci;
 /// stopped); 0x28 records written; 0x30 faulted writes; 0x38 lost records; 0x40 IOVA of the last fault.
 /// PCI 4b45:0d4a, class 0x088000 (system peripheral).
 /// </summary>
-public sealed class DmaEngine : PciFunction, IMmioDevice
+public sealed partial class DmaEngine : PciFunction, IMmioDevice
 {
     public const uint Id = 0x4B45_0D4A;
     public const ulong DefaultInterval = 20_000;
     private readonly VirtualClock _clock;
     private IGuestMemory? _dma;
-    private TimerEvent? _tick;
+    private readonly ClockTimer _tick;
+    private bool _running;
     private ulong _ring, _next, _written, _faults, _lost, _lastFault;
     private uint _entries, _interval = (uint)DefaultInterval;
 
-    public DmaEngine(VirtualClock clock)
+    /// <param name="timerName">The clock timer of the engine's ticks (<c>dma-engine.tick</c>).</param>
+    public DmaEngine(VirtualClock clock, string timerName = "dma-engine.tick")
     {
         _clock = clock;
+        _tick = clock.CreateTimer(timerName, Tick);
         SetIdentity(0x4B45, 0x0D4A, 0x08_8000, 0x01);
         AddMemoryBar(0, 4096, this);
     }
 
     public override string Name => "dma-engine";
     public void ConnectDma(IGuestMemory dma) => _dma = dma;
-    public bool Running => _tick is not null;
+    public bool Running => _running;
     public ulong Written => _written;
     public ulong Faults => _faults;
     public ulong NextSequence => _next;
@@ -70,11 +73,15 @@ public sealed class DmaEngine : PciFunction, IMmioDevice
             case 0x10: if (!Running) _entries = (uint)value; break;
             case 0x14: _interval = (uint)Math.Max(1000, value); break;
             case 0x18:
-                if ((value & 1) != 0 && !Running && _entries > 0) _tick = _clock.Schedule(_clock.Now + _interval, Tick);
+                if ((value & 1) != 0 && !Running && _entries > 0)
+                {
+                    _running = true;
+                    _tick.Arm(_clock.Now + _interval);
+                }
                 else if ((value & 1) == 0 && Running)
                 {
-                    _tick!.Cancel();
-                    _tick = null;
+                    _running = false;
+                    _tick.Cancel();
                 }
                 break;
             case 0x20: if (!Running) _next = size == 8 ? value : (_next & ~0xFFFF_FFFFUL) | (uint)value; break;
@@ -98,6 +105,6 @@ public sealed class DmaEngine : PciFunction, IMmioDevice
             _lastFault = iova;
         }
         if (KeepLog) Log.Add((seq, iova, ok));
-        _tick = _clock.Schedule(_clock.Now + _interval, Tick);
+        if (_running && !_tick.IsArmed) _tick.Arm(_clock.Now + _interval);
     }
 }

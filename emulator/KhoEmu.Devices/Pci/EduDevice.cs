@@ -11,7 +11,7 @@ namespace KhoEmu.Devices.Pci;
 /// register is non-zero). As QEMU's model: accesses narrower than 4 bytes are refused (reads see 0), a command
 /// write without the run bit is ignored, and register writes are ignored while a transfer runs.
 /// </summary>
-public sealed class EduDevice : PciFunction, IMmioDevice
+public sealed partial class EduDevice : PciFunction, IMmioDevice
 {
     public const ulong BufferAddress = 0x40000, BufferSize = 4096, DmaMask = (1UL << 28) - 1;
     public const ulong DmaDelay = 10_000;               // ns of virtual time (QEMU: a 100 ms timer)
@@ -21,9 +21,13 @@ public sealed class EduDevice : PciFunction, IMmioDevice
     private ulong _dmaSrc, _dmaDst, _dmaCount, _dmaCmd;
     private IGuestMemory? _dma;
 
-    public EduDevice(VirtualClock clock)
+    private readonly ClockTimer _dmaTimer;
+
+    /// <param name="timerName">The clock timer of a DMA transfer's completion (<c>edu.dma</c>).</param>
+    public EduDevice(VirtualClock clock, string timerName = "edu.dma")
     {
         _clock = clock;
+        _dmaTimer = clock.CreateTimer(timerName, CompleteDma);
         SetIdentity(0x1234, 0x11E8, 0x00FF_0000, 0x10);
         SetInterruptPin(1);
         AddMemoryBar(0, 1 << 20, this);
@@ -83,7 +87,7 @@ public sealed class EduDevice : PciFunction, IMmioDevice
             case 0x98:
                 if ((_dmaCmd & 1) != 0 || (value & 1) == 0) break;   // in flight, or no run bit: ignored
                 _dmaCmd = value;
-                _clock.Schedule(_clock.Now + DmaDelay, CompleteDma);
+                _dmaTimer.Arm(_clock.Now + DmaDelay);
                 break;
         }
     }

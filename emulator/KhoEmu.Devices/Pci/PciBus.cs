@@ -10,7 +10,7 @@ namespace KhoEmu.Devices.Pci;
 /// INTx routing follows QEMU's q35 (ICH9 LPC defaults): pin INTx of slot s drives PIRQ[E..H] number
 /// (s + x) % 4 + 4, and PIRQ n is I/O APIC input 16 + n. Functions sharing a PIRQ are wired-OR.
 /// </summary>
-public sealed class PciBus : IPortDevice, IMmioDevice
+public sealed partial class PciBus : IPortDevice, IMmioDevice
 {
     private readonly MmioBus _mmio;
     private readonly PciFunction?[] _slots = new PciFunction?[256];

@@ -8,7 +8,7 @@ namespace KhoEmu.Devices.Pci;
 /// the command register's memory/bus-master bits, and up to six BARs whose size comes from their writable mask
 /// (writing all ones reads back ~(size - 1) | flags). The bus maps memory BARs when the command register enables them.
 /// </summary>
-public abstract class PciFunction
+public abstract partial class PciFunction
 {
     public const int CommandOffset = 0x04, StatusOffset = 0x06, Bar0 = 0x10, InterruptLine = 0x3C;
     public const ushort CommandMemory = 0x2, CommandBusMaster = 0x4, CommandIntxDisable = 0x400;
@@ -158,8 +158,11 @@ public abstract class PciFunction
 }
 
 /// <summary>The host bridge at 00:00.0 (Intel Q35 MCH identity, as QEMU's q35 machine).</summary>
-public sealed class PciHostBridge : PciFunction
+public sealed class PciHostBridge : PciFunction, KhoEmu.Core.State.IStateful<PciConfigState>
 {
     public PciHostBridge() => SetIdentity(0x8086, 0x29C0, 0x06_0000, 0x02);
     public override string Name => "host-bridge";
+    public PciConfigState SaveState() => SaveConfig();
+    public void ValidateState(PciConfigState state) => ValidateConfig(state);
+    public void LoadState(PciConfigState state) => LoadConfig(state);
 }

@@ -15,7 +15,7 @@ public sealed partial class Mc146818Rtc
     private long _anchor;             // virtual ns of an update boundary (may lie before 0 after a divider restart)
     private long _secondsAtAnchor;    // the clock's seconds since 1970 right after that boundary's update
     private ulong _lastSync;          // flags are accounted for up to this virtual time
-    private TimerEvent? _event;
+    private readonly ClockTimer _timer;
 
     /// <summary>Divider selects 000, 001 or 010 (a running time base, as QEMU accepts); 11x holds it in reset.</summary>
     private bool DividerRunning => (_cmos[RegisterA] & DividerMask) <= 0x20;
@@ -69,8 +69,7 @@ public sealed partial class Mc146818Rtc
     /// <summary>Schedules a clock event for the next moment an enabled flag will be set (none while IRQF is set).</summary>
     private void Reschedule()
     {
-        _event?.Cancel();
-        _event = null;
+        _timer.Cancel();
         if ((_cmos[RegisterC] & Irqf) != 0) return;   // the line stays high until register C is read
         byte enabled = _cmos[RegisterB];
         long since = SinceAnchor, next = long.MaxValue;
@@ -84,7 +83,7 @@ public sealed partial class Mc146818Rtc
             else if (NextAlarm(_secondsAtAnchor + s) is long t) next = Math.Min(next, (t - _secondsAtAnchor) * NsPerSecond);
         }
         if (next == long.MaxValue) return;
-        _event = _clock.Schedule((ulong)Math.Max(_anchor + next, (long)_clock.Now + 1), OnEvent);
+        _timer.Arm((ulong)Math.Max(_anchor + next, (long)_clock.Now + 1));
     }
 
     private void OnEvent()

@@ -35,9 +35,11 @@ public sealed partial class Mc146818Rtc : IPortDevice
     private byte _index;
     private bool _irqLevel;
 
-    public Mc146818Rtc(VirtualClock clock, IIrqLine irq, DateTime start)
+    /// <param name="timerName">The clock timer of the update, alarm and periodic interrupts (<c>rtc</c>).</param>
+    public Mc146818Rtc(VirtualClock clock, IIrqLine irq, DateTime start, string timerName = "rtc")
     {
         _clock = clock;
+        _timer = clock.CreateTimer(timerName, OnEvent);
         _irq = irq;
         // Power-on values as QEMU's realize: 32.768 kHz divider and 1024 Hz rate, 24-hour BCD, VRT.
         _cmos[RegisterA] = 0x26;

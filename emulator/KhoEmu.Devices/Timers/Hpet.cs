@@ -9,7 +9,7 @@ namespace KhoEmu.Devices.Timers;
 /// status (level-triggered bits, write 1 to clear), the main counter (writable while halted) and three timers
 /// routable to I/O APIC inputs 2, 8 and 16-23 (QEMU's q35 intcap 0xff0104). No FSB (MSI) delivery, as QEMU's default.
 /// </summary>
-public sealed class Hpet : IMmioDevice
+public sealed partial class Hpet : IMmioDevice
 {
     public const int TimerCount = 3;
     public const ulong PeriodFs = 10_000_000, TickNs = 10;
@@ -31,13 +31,14 @@ public sealed class Hpet : IMmioDevice
     /// <param name="irq0">ISA IRQ 0 (8259 input 0 and I/O APIC pin 2).</param>
     /// <param name="irq8">ISA IRQ 8.</param>
     /// <param name="ioApicPin">Drives an I/O APIC input (the non-legacy routes).</param>
-    public Hpet(VirtualClock clock, IIrqLine irq0, IIrqLine irq8, Action<int, bool> ioApicPin)
+    /// <param name="name">Prefix of the comparators' clock timers (<c>hpet.timer0</c> ...).</param>
+    public Hpet(VirtualClock clock, IIrqLine irq0, IIrqLine irq8, Action<int, bool> ioApicPin, string name = "hpet")
     {
         _clock = clock;
         _irq0 = irq0;
         _irq8 = irq8;
         _ioApicPin = ioApicPin;
-        for (int i = 0; i < TimerCount; i++) _timers[i] = new HpetTimer(this, i);
+        for (int i = 0; i < TimerCount; i++) _timers[i] = new HpetTimer(this, i, clock, $"{name}.timer{i}");
         PitOutput = new HpetLegacyGate(irq0);
         RtcOutput = new HpetLegacyGate(irq8);
     }
@@ -55,13 +56,13 @@ public sealed class Hpet : IMmioDevice
     /// <summary>The main counter: 100 MHz ticks of virtual time while enabled.</summary>
     public ulong Counter => Enabled ? _counterBase + (_clock.Now - _enabledAt) / TickNs : _counterBase;
 
-    /// <summary>An event when the counter reaches <paramref name="count"/>; none for a count centuries away (a 64-bit
-    /// comparator far ahead), which would otherwise overflow the nanosecond clock.</summary>
-    internal TimerEvent? ScheduleAtCount(ulong count, Action callback)
+    /// <summary>Arms <paramref name="timer"/> for when the counter reaches <paramref name="count"/>; not for a count
+    /// centuries away (a 64-bit comparator far ahead), which would otherwise overflow the nanosecond clock.</summary>
+    internal void ArmAtCount(ClockTimer timer, ulong count)
     {
         UInt128 when = (UInt128)_enabledAt + (UInt128)(count - _counterBase) * TickNs;
-        if (when > long.MaxValue) return null;
-        return _clock.Schedule(Math.Max((ulong)when, _clock.Now + 1), callback);
+        if (when > long.MaxValue) return;
+        timer.Arm(Math.Max((ulong)when, _clock.Now + 1));
     }
 
     internal bool IsStatusSet(int timer) => (_status & (1UL << timer)) != 0;

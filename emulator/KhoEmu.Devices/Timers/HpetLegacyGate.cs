@@ -7,7 +7,7 @@ namespace KhoEmu.Devices.Timers;
 /// is on, the HPET owns IRQ 0 and IRQ 8 and this gate holds the original source off the line (IA-PC HPET
 /// specification 1.0a, 2.3.9.2.2 "Legacy Replacement Option"); when it goes off, the line returns to the source's level.
 /// </summary>
-public sealed class HpetLegacyGate(IIrqLine target) : IIrqLine
+public sealed partial class HpetLegacyGate(IIrqLine target) : IIrqLine
 {
     private bool _source, _blocked;
 

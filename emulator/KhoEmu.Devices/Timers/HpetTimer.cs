@@ -8,7 +8,7 @@ namespace KhoEmu.Devices.Timers;
 /// (or IRQ 0 / IRQ 8 for timers 0 and 1 under legacy replacement). It is armed while the HPET and its interrupt are
 /// enabled; a comparator already passed fires one tick later, as QEMU's hpet.c does.
 /// </summary>
-public sealed class HpetTimer
+public sealed partial class HpetTimer
 {
     // Tn_CONF_CAP bits (2.3.8).
     public const ulong LevelTriggered = 1 << 1, InterruptEnable = 1 << 2, Periodic = 1 << 3, PeriodicCapable = 1 << 4,
@@ -18,13 +18,14 @@ public sealed class HpetTimer
     public const ulong WritableConfig = LevelTriggered | InterruptEnable | Periodic | ValueSet | Mode32 | RouteMask;
 
     private readonly Hpet _hpet;
-    private TimerEvent? _event;
+    private readonly ClockTimer _timer;
     private bool _asserted;         // the level-triggered line this timer holds high, and where
     private int _assertedRoute = -1;
 
-    internal HpetTimer(Hpet hpet, int index)
+    internal HpetTimer(Hpet hpet, int index, VirtualClock clock, string timerName)
     {
         _hpet = hpet;
+        _timer = clock.CreateTimer(timerName, Fire);
         Index = index;
         Config = (ulong)Hpet.InterruptRouteCapability << 32 | PeriodicCapable | Size64Capable;
     }
@@ -72,24 +73,18 @@ public sealed class HpetTimer
     /// <summary>(Re)schedules the next comparator match, or stops the timer when it cannot interrupt.</summary>
     internal void Arm()
     {
-        _event?.Cancel();
-        _event = null;
+        _timer.Cancel();
         if (!_hpet.Enabled || !Enabled) return;
         ulong now = _hpet.Counter;
         ulong diff = Is32 ? (uint)((uint)Comparator - (uint)now) : Comparator - now;
         bool passed = Is32 ? (int)(uint)diff <= 0 : (long)diff <= 0;
-        _event = _hpet.ScheduleAtCount(now + (passed ? 1 : diff), Fire);
+        _hpet.ArmAtCount(_timer, now + (passed ? 1 : diff));
     }
 
-    internal void Disarm()
-    {
-        _event?.Cancel();
-        _event = null;
-    }
+    internal void Disarm() => _timer.Cancel();
 
     private void Fire()
     {
-        _event = null;
         ulong now = _hpet.Counter;
         if (IsPeriodic && Period != 0)
         {

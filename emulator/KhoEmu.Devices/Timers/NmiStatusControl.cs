@@ -9,7 +9,7 @@ namespace KhoEmu.Devices.Timers;
 /// IOCHK / SERR NMI status (RO, always 0 here). As QEMU's pcspk, bit 4 flips on every read: software that waits for
 /// the refresh toggle (old delay loops) sees it move without a free-running 15 µs clock.
 /// </summary>
-public sealed class NmiStatusControl(PitChannel counter2) : IPortDevice
+public sealed partial class NmiStatusControl(PitChannel counter2) : IPortDevice
 {
     private const byte Gate2 = 0x01, SpeakerData = 0x02, NmiDisables = 0x0C, RefreshToggle = 0x10, Out2 = 0x20;
 

@@ -11,17 +11,18 @@ namespace KhoEmu.Devices.Timers;
 /// Counters start in mode 3 with OUT high, as QEMU resets them, but do not count until the guest writes a count
 /// (QEMU starts counter 0 at 18.2 Hz), so a machine whose guest never programs the PIT has no timer events.
 /// </summary>
-public sealed class Pit8254 : IPortDevice
+public sealed partial class Pit8254 : IPortDevice
 {
     public const double InputHz = PitChannel.InputHz;
 
     private readonly PitChannel[] _channels;
 
-    public Pit8254(VirtualClock clock, IIrqLine irq)
+    /// <param name="name">Names counter 0's clock timer (<c>pit.ch0</c> by default).</param>
+    public Pit8254(VirtualClock clock, IIrqLine irq, string name = "pit")
     {
         _channels =
         [
-            new PitChannel(clock, gate: true, irq.Set),
+            new PitChannel(clock, gate: true, irq.Set, name + ".ch0"),
             new PitChannel(clock, gate: true, output: null),
             new PitChannel(clock, gate: false, output: null),
         ];

@@ -9,7 +9,7 @@ namespace KhoEmu.Devices.Timers;
 /// counter with an output callback (channel 0, IRQ 0) schedules clock events, at each change of OUT; the others are
 /// evaluated when read, so an idle machine has no PIT events pending.
 /// </summary>
-public sealed class PitChannel
+public sealed partial class PitChannel
 {
     /// <summary>Input clock of every counter (QEMU's PIT_FREQ).</summary>
     public const ulong InputHz = 1_193_182;
@@ -31,13 +31,15 @@ public sealed class PitChannel
     private int _latchedCount, _latchedBytes; // bytes of a latched count still to read (0 = not latched)
     private bool _latchMsbFirst;
     private byte? _status;
-    private TimerEvent? _event;
+    private readonly ClockTimer? _timer;   // only a counter with an output schedules events
 
-    internal PitChannel(VirtualClock clock, bool gate, Action<bool>? output)
+    /// <param name="timerName">The clock timer's name, for a counter with an <paramref name="output"/>.</param>
+    internal PitChannel(VirtualClock clock, bool gate, Action<bool>? output, string? timerName = null)
     {
         _clock = clock;
         _gate = gate;
         _output = output;
+        if (output is not null) _timer = clock.CreateTimer(timerName ?? throw new ArgumentNullException(nameof(timerName)), Changed);
         _out = ComputeOut(0);
         _output?.Invoke(_out);
     }
@@ -216,8 +218,7 @@ public sealed class PitChannel
     private void Changed()
     {
         if (_output is null) return;
-        _event?.Cancel();
-        _event = null;
+        _timer!.Cancel();
         ulong d = Ticks();
         bool level = ComputeOut(d);
         if (level != _out)
@@ -228,7 +229,7 @@ public sealed class PitChannel
         if (NextEdge(d) is not ulong edge) return;
         ulong ns = (ulong)(((UInt128)(edge - _ticksBefore) * 1_000_000_000UL + InputHz - 1) / InputHz);
         ulong when = _anchor + ns;
-        _event = _clock.Schedule(Math.Max(when, _clock.Now + 1), Changed);
+        _timer.Arm(Math.Max(when, _clock.Now + 1));
     }
 
     /// <summary>The first tick after <paramref name="d"/> at which OUT changes, or null if it never does.</summary>

@@ -7,7 +7,7 @@ namespace KhoEmu.Devices.Uart16550;
 /// bytes queue in a FIFO. Registers at offsets 0-7 of its port base (COM1 = 0x3F8). Works without initialisation, as
 /// QEMU's does.
 /// </summary>
-public sealed class Uart16550 : IPortDevice
+public sealed partial class Uart16550 : IPortDevice
 {
     private const byte LsrDataReady = 0x01, LsrThrEmpty = 0x20, LsrTransmitterEmpty = 0x40;
     private const byte IerRxAvailable = 0x01, IerThrEmpty = 0x02;
