@@ -21,6 +21,7 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
     {
         var list = new List<ISnapshotSection>();
         list.Add(new StateSection<MachineRunState>("machine", this));
+        list.AddRange(DeviceSections);
         list.Add(new StateSection<KhoOracleState>("kho-oracle", KhoOracle));
         return list;
     }
@@ -75,6 +76,7 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
         RamSnapshot.Apply(ram, Memory);
         foreach (var (section, state) in decoded) section.Apply(state);
         foreach (var cpu in Cpus) cpu.InvalidateDecodedCode();
+        _serialInput?.Resynchronize();
     }
 
     /// <summary>Makes <see cref="Run"/> return (<see cref="ExitKind.Stopped"/>) at the next instruction boundary; a later
