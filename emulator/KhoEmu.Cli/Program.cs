@@ -282,6 +282,7 @@ public static class Program
                     double mips = executed / Math.Max(sw.Elapsed.TotalSeconds, 1e-9) / 1e6;
                     Console.Error.WriteLine($"khoemu: {executed} instructions in {sw.Elapsed.TotalSeconds:F3} s = {mips:F1} MIPS; "
                         + $"{machine.Cpus.Sum(c => c.BlocksDecoded)} blocks decoded, {machine.Cpus.Sum(c => c.CodeInvalidations)} code-page invalidations; exit {exit.ExitCode}");
+                    Console.Error.WriteLine(SnapshotOptions.RamStats(machine));
                     if (machine.Cpus.Count > 1)
                     {
                         Console.Error.WriteLine($"khoemu: {machine.Cpus.Count} CPUs, {machine.ApicBus.IpisSent} IPIs, {machine.Clock.Now / 1e9:F3} s of virtual time");

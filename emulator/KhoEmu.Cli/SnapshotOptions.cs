@@ -23,6 +23,7 @@ internal sealed class SnapshotOptions
     private bool _atKexec, _restored, _snapshotWritten, _hostTimeRead;
     private SnapshotFile? _restore;
     private SerialInputLog? _record, _replay;
+    private CapturingStream? _console;
 
     /// <summary>The options of `khoemu run`, registered on <paramref name="run"/>; <c>Get</c> reads them back.</summary>
     public sealed class Set
@@ -120,6 +121,8 @@ internal sealed class SnapshotOptions
             _record.ConfigHash = SnapshotConfig.Hash(config);
             config.SerialInputRecord = _record;
         }
+        // The snapshot carries the console so far (a restore ignores it; `khoemu test --from-snapshot` judges with it).
+        if (SnapshotAt is not null) config.SerialOutput = _console = new CapturingStream(config.SerialOutput);
         return config;
     }
 
@@ -164,11 +167,15 @@ internal sealed class SnapshotOptions
 
     private void Save(PcMachine machine, string reason)
     {
-        var snapshot = machine.TakeSnapshot(reason);
+        machine.Config.SerialOutput.Flush();
+        var snapshot = machine.TakeSnapshot(reason, _console?.Captured);
         long bytes = snapshot.Write(SnapshotFile!.FullName);
         _snapshotWritten = true;
         Console.Error.WriteLine($"khoemu: snapshot at {reason} written to {SnapshotFile} ({bytes} bytes)");
     }
+
+    /// <summary>The --stats line of a run: a hash of guest RAM at its end, to compare runs (a restored one with a whole one).</summary>
+    public static string RamStats(PcMachine machine) => $"khoemu: guest RAM xxh64 {machine.RamHash():x16}";
 
     /// <summary>After the run: the record log is written, and a snapshot that was asked for but never taken is an error
     /// (returns its one-line message).</summary>

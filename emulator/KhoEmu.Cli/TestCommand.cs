@@ -27,7 +27,9 @@ internal static class TestCommand
         var test = new Command("test", "Boot each scenario, judge its report (KTAP, or upstream's markers for the Linux selftests) and "
             + "print per-test results and a closing 'N passed, N failed' line. Exit code 0 only if nothing failed; 2 for bad "
             + "names or a missing Linux guest.") { names, verbose, linux, guest, append };
-        test.SetAction(p => Test(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest), p.GetValue(append) ?? ""));
+        var snapshots = new TestSnapshotOptions(test);
+        test.SetAction(p => Test(p.GetValue(names) ?? [], p.GetValue(verbose), p.GetValue(linux), p.GetValue(guest), p.GetValue(append) ?? "",
+            (own, linuxCount) => snapshots.Get(p, own, linuxCount)));
         return test;
     }
 
@@ -45,7 +47,8 @@ internal static class TestCommand
         return cmd;
     }
 
-    private static int Test(string[] names, bool verbose, bool allLinux, string? guestDir, string append)
+    private static int Test(string[] names, bool verbose, bool allLinux, string? guestDir, string append,
+        Func<int, int, TestSnapshotOptions.Plan> snapshotPlan)
     {
         var own = new List<Scenario>();
         var linux = new List<LinuxScenario>();
@@ -61,6 +64,13 @@ internal static class TestCommand
             }
         }
         if (allLinux) linux.AddRange(LinuxScenarios.All.Where(l => !linux.Contains(l)));
+        TestSnapshotOptions.Plan plan;
+        try { plan = snapshotPlan(names.Length == 0 ? 0 : own.Count, linux.Count); }
+        catch (FormatException e)
+        {
+            Console.Error.WriteLine($"khoemu: {e.Message}");
+            return 2;
+        }
         LinuxGuest? guest = null;
         if (linux.Count > 0)
         {
@@ -77,7 +87,13 @@ internal static class TestCommand
         foreach (var s in own)
         {
             Console.WriteLine($"# scenario {s.Name}");
-            var r = Scenarios.Run(s, stdout, append);
+            ScenarioResult r;
+            try { r = plan.Run(s, stdout, append); }
+            catch (FormatException e)
+            {
+                Console.Error.WriteLine($"khoemu: {e.Message}");
+                return 2;
+            }
             string? stop = r.Exit.Kind != ExitKind.DebugExit ? $"machine stopped: {r.Exit.Kind} {r.Exit.Diagnostic}" : null;
             tally.Print(s.Name, r.Report.Tests, r.Report.Problems, stop, r.Oracle, r.Passed, r.Serial, verbose);
             Console.WriteLine($"# {s.Name}: {r.Instructions} instructions in {r.Wall.TotalSeconds:F2} s");

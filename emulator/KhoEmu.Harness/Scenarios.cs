@@ -46,6 +46,20 @@ public static class Scenarios
     {
         var serial = new MemoryStream();
         Stream output = liveSerial is null ? serial : new TeeStream(serial, liveSerial);
+        using var machine = new PcMachine(Config(scenario, output, extraCmdline));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var exit = machine.Run(scenario.InstructionBudget);
+        sw.Stop();
+        string text = Encoding.ASCII.GetString(serial.ToArray());
+        var o = machine.KhoOracle;
+        var oracle = new OracleReport(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks, o.UnrestoredBlocks,
+            o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks, o.DmaWritesChecked);
+        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
+    }
+
+    /// <summary>The machine a scenario boots: the project's firmware, kernel and init with <c>scenario=NAME</c>.</summary>
+    public static MachineConfig Config(Scenario scenario, Stream output, string extraCmdline = "")
+    {
         var config = new MachineConfig
         {
             Firmware = GuestImages.Firmware,
@@ -55,15 +69,16 @@ public static class Scenarios
             SerialOutput = output,
         };
         config.FwCfgFiles.Add(("opt/khoemu/init", GuestImages.Init));
-        using var machine = new PcMachine(config);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        var exit = machine.Run(scenario.InstructionBudget);
-        sw.Stop();
-        string text = Encoding.ASCII.GetString(serial.ToArray());
+        return config;
+    }
+
+    /// <summary>The outcome of a finished machine, judged as a scenario (its console is <paramref name="text"/>).</summary>
+    public static ScenarioResult Judge(Scenario scenario, PcMachine machine, MachineExit exit, string text, TimeSpan wall)
+    {
         var o = machine.KhoOracle;
         var oracle = new OracleReport(o.Handovers, o.PreservedBlocks, o.PreservedBytes, o.RestoredBlocks, o.UnrestoredBlocks,
             o.Violations.ToList(), o.HandoverProblem, o.DeviceWrittenBlocks, o.DmaWritesChecked);
-        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.Cpu.InstructionCount, sw.Elapsed, oracle);
+        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.InstructionCount, wall, oracle);
     }
 
     /// <summary>Writes go to both streams: the recorded console and a live view of it (also used by <see cref="LinuxScenarios"/>).</summary>

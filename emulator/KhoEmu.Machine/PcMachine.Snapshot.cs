@@ -13,6 +13,10 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
     /// <summary>Written into every snapshot's header.</summary>
     public const string SnapshotProducer = "khoemu";
 
+    /// <summary>An optional section holding the serial console's output up to the snapshot (raw bytes, version 1):
+    /// not machine state (a restore ignores it), it lets a scenario judged from a snapshot see its first stage's report.</summary>
+    public const string ConsoleSection = "console";
+
     /// <summary>The machine's state sections, in the order they are saved and applied.</summary>
     public IReadOnlyList<ISnapshotSection> StateSections => _stateSections ??= BuildStateSections();
     private List<ISnapshotSection>? _stateSections;
@@ -35,12 +39,13 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
 
     /// <summary>The machine's whole state now (call it between runs: <see cref="Run"/> stops at instruction boundaries).</summary>
     /// <exception cref="InvalidOperationException">The state cannot be saved now (<see cref="SnapshotObstacle"/>).</exception>
-    public SnapshotFile TakeSnapshot(string reason)
+    public SnapshotFile TakeSnapshot(string reason, byte[]? console = null)
     {
         if (SnapshotObstacle is { } why) throw new InvalidOperationException($"cannot snapshot: {why}");
         var sections = new List<SnapshotSection> { SnapshotConfig.Save(Config) };
         foreach (var s in StateSections) sections.Add(new(s.Name, s.Version, s.Save()));
         sections.AddRange(RamSnapshot.Save(Memory));
+        if (console is not null) sections.Add(new(ConsoleSection, 1, console));
         return new SnapshotFile(new SnapshotHeader(SnapshotProducer, reason, InstructionCount, Clock.Now, Describe()), sections);
     }
 
@@ -59,7 +64,7 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
 
         var known = StateSections.ToDictionary(s => s.Name);
         foreach (var s in snapshot.Sections)
-            if (!known.ContainsKey(s.Name) && s.Name != SnapshotConfig.SectionName && !s.Name.StartsWith(RamSnapshot.Prefix, StringComparison.Ordinal))
+            if (!known.ContainsKey(s.Name) && s.Name is not (SnapshotConfig.SectionName or ConsoleSection) && !s.Name.StartsWith(RamSnapshot.Prefix, StringComparison.Ordinal))
                 throw new SnapshotFormatException($"section {s.Name} is unknown to this khoemu");
         var decoded = new List<(ISnapshotSection Section, object State)>();
         foreach (var section in StateSections)
