@@ -137,7 +137,11 @@ internal sealed class SnapshotOptions
             if (_at is { } n && n < machine.InstructionCount)
                 throw new FormatException($"--snapshot-at {n}: the restored machine is already at instruction {machine.InstructionCount}");
         }
-        if (_atKexec && !_snapshotWritten) machine.KhoOracle.JumpSeen += _ => machine.StopAtNextBoundary();
+        if (_atKexec && !_snapshotWritten)
+            machine.KhoOracle.JumpSeen += _ =>
+            {
+                if (!_snapshotWritten) machine.StopAtNextBoundary();
+            };
     }
 
     /// <summary>Runs <paramref name="machine"/> for at most <paramref name="remaining"/> instructions of this machine's

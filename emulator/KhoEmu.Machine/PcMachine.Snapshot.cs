@@ -46,7 +46,7 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
         foreach (var s in StateSections) sections.Add(new(s.Name, s.Version, s.Save()));
         sections.AddRange(RamSnapshot.Save(Memory));
         if (console is not null) sections.Add(new(ConsoleSection, 1, console));
-        return new SnapshotFile(new SnapshotHeader(SnapshotProducer, reason, InstructionCount, Clock.Now, Describe()), sections);
+        return new SnapshotFile(new SnapshotHeader(SnapshotProducer, reason, InstructionCount, Cpus.Max(c => c.VirtualTime), Describe()), sections);
     }
 
     /// <summary>

@@ -140,7 +140,7 @@ public sealed class SnapshotFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SnapshotFormatException($"{path}: cannot read: {e.Message}");
+            throw new SnapshotFormatException($"cannot read: {e.Message}");
         }
     }
 

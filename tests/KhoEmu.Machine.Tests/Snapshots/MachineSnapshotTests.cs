@@ -46,10 +46,9 @@ public sealed class MachineSnapshotTests
     }
 
     [TestCase(1, 1UL)]
-    [TestCase(1, 5_000UL)]
-    [TestCase(1, 123_457UL)]
+    [TestCase(1, 1_001UL)]
+    [TestCase(1, 2_999UL)]
     [TestCase(2, 1_501UL)]
-    [TestCase(2, 123_457UL)]
     public void RestoredMachineContinuesBitForBit(int cpus, ulong at)
     {
         var whole = Uninterrupted(cpus);
@@ -102,7 +101,7 @@ public sealed class MachineSnapshotTests
     [Test]
     public void SectionThatFailsDecodeIsRefusedAndNothingApplied()
     {
-        var s = SnapshotAt(20_000);
+        var s = SnapshotAt(2_000);
         AssertRefusedUntouched(With(s, x => x.Name == "machine" ? x with { Data = [1, 2, 3] } : x), "section machine");
         var last = s.StateSections().Last();
         AssertRefusedUntouched(With(s, x => x.Name == last ? x with { Data = x.Data[..(x.Data.Length / 2)] } : x), $"section {last}");
@@ -111,7 +110,7 @@ public sealed class MachineSnapshotTests
     [Test]
     public void SectionListMustMatchTheMachine()
     {
-        var s = SnapshotAt(20_000);
+        var s = SnapshotAt(2_000);
         AssertRefusedUntouched(With(s, x => x.Name == "kho-oracle" ? null : x), "has no section kho-oracle");
         AssertRefusedUntouched(With(s, x => x, new SnapshotSection("gpu", 1, [0])), "section gpu is unknown");
         AssertRefusedUntouched(With(s, x => x.Name == "machine" ? x with { Version = 9 } : x), "section machine: version 9");
@@ -122,7 +121,7 @@ public sealed class MachineSnapshotTests
     [Test]
     public void OtherMachineIsRefused()
     {
-        var s = SnapshotAt(20_000);
+        var s = SnapshotAt(2_000);
         using var bigger = new PcMachine(new MachineConfig { MemorySize = 128UL << 20 });
         Assert.That(Assert.Throws<SnapshotFormatException>(() => bigger.Restore(s))!.Message, Does.Contain("64 MiB of RAM, the machine has 128 MiB"));
         using var other = new PcMachine(new MachineConfig { MemorySize = 64UL << 20, CommandLine = "x" });
@@ -146,7 +145,7 @@ public sealed class MachineSnapshotTests
     public void UntouchedRamIsNotSaved()
     {
         using var m = new PcMachine(new MachineConfig { MemorySize = 4UL << 30 });
-        m.Run(200_000);
+        m.Run(2_000);
         var snap = m.TakeSnapshot("t");
         long ram = snap.Sections.Where(x => x.Name.StartsWith("ram.")).Sum(x => (long)x.Data.Length);
         Assert.That(ram, Is.LessThan(8L << 20));

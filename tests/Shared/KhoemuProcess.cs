@@ -1,0 +1,23 @@
+using System.Diagnostics;
+
+namespace KhoEmu.Tests;
+
+/// <summary>Runs the `khoemu` CLI (built beside the test assembly's configuration) as a child process: a fresh process,
+/// as a user would run it.</summary>
+internal static class KhoemuProcess
+{
+    public static (int Code, string Stdout, string Stderr) Run(params string[] args)
+    {
+        string config = AppContext.BaseDirectory.Contains("/release/", StringComparison.Ordinal) ? "release" : "debug";
+        string dll = Path.Combine(RepoPaths.Root(), "artifacts", "bin", "KhoEmu.Cli", config, "khoemu.dll");
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
+        psi.ArgumentList.Add(dll);
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        p.StandardInput.Close();
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result, stderr.Result);
+    }
+}
