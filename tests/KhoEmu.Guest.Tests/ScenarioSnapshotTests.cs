@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.RegularExpressions;
 using KhoEmu.Harness;
@@ -66,21 +65,7 @@ public sealed class ScenarioSnapshotTests
         Assert.That(actual.RamHash, Is.EqualTo(expected.RamHash).Using<ulong>((a, b) => a == b), $"{what}: guest RAM");
     }
 
-    /// <summary>`khoemu` itself, run as a child process with the given arguments.</summary>
-    private static (int Code, string Stdout, string Stderr) Khoemu(params string[] args)
-    {
-        string config = AppContext.BaseDirectory.Contains("/release/", StringComparison.Ordinal) ? "release" : "debug";
-        string dll = Path.Combine(RepoPaths.Root(), "artifacts", "bin", "KhoEmu.Cli", config, "khoemu.dll");
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        psi.ArgumentList.Add(dll);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        p.WaitForExit();
-        return (p.ExitCode, stdout.Result, stderr.Result);
-    }
+    private static (int Code, string Stdout, string Stderr) Khoemu(params string[] args) => KhoemuProcess.Run(args);
 
     private static readonly string[] Names = [.. Scenarios.All.Select(s => s.Name)];
 
@@ -93,9 +78,9 @@ public sealed class ScenarioSnapshotTests
 
         // In this process: a third of the way in (mid-block: the count is odd), and at the kexec jump.
         AssertSame(ThroughSnapshot(s, whole.Instructions / 3 | 1), whole, "restored at a third");
-        var atJump = ScenarioSnapshots.Take(s, at: null);
         bool kexecs = name.StartsWith("kexec", StringComparison.Ordinal) || name is "handover-faults" or "luo-selftests";
-        Assert.That(atJump is not null, Is.EqualTo(kexecs), "the scenario kexecs");
+        var atJump = kexecs ? ScenarioSnapshots.Take(s, at: null) : null;
+        if (kexecs) Assert.That(atJump, Is.Not.Null, "the scenario kexecs");
 
         // In a fresh process: `khoemu run --restore` from the jump (or from two thirds in), with --stats for the count
         // and RAM hash.
@@ -109,15 +94,7 @@ public sealed class ScenarioSnapshotTests
         Assert.That(Regex.Match(child.Stderr, @"khoemu: (\d+) instructions").Groups[1].Value, Is.EqualTo(whole.Instructions.ToString()), child.Stderr);
         Assert.That(Regex.Match(child.Stderr, @"guest RAM xxh64 ([0-9a-f]{16})").Groups[1].Value, Is.EqualTo(whole.RamHash.ToString("x16")), child.Stderr);
 
-        if (atJump is not null)
-        {
-            // The second stage judged from the jump by the scenario's own checks passes as the whole run does.
-            var r = ScenarioSnapshots.Continue(s, atJump);
-            Assert.That(r.Passed, Is.True, r.Serial);
-            Assert.That(r.Serial, Is.EqualTo(whole.Serial));
-            Assert.That(r.Oracle.Violations, Is.Empty);
-            Assert.That(r.Oracle.Handovers, Is.GreaterThan(0));
-        }
+        // The second stage judged from the jump by the scenario's own checks: TestCommandRunsTheSecondStageFromAKexecSnapshot.
     }
 
     [Test]
