@@ -23,9 +23,9 @@ public sealed partial class Cpu
     private int _codeBreakpoints;
     internal int DataBreakpoints;
     /// <summary>Data breakpoints hit by the current instruction (DR6 B0-B3 bits), reported as a trap after it.</summary>
-    private ulong _dataHits;
+    private ref ulong _dataHits => ref _s.DataHits;
     /// <summary>Debug trap bits held over a MOV SS/POP SS (SDM vol. 3, 6.8.3): delivered after the next instruction.</summary>
-    private ulong _pendingDebugTrap;
+    private ref ulong _pendingDebugTrap => ref _s.PendingDebugTrap;
 
     /// <summary>True when instructions must run one at a time for debug checks or an interrupt shadow.</summary>
     private bool NeedsStepping => _shadow != 0 || (_rflags & (Rflags.TF | Rflags.RF)) != 0
@@ -33,7 +33,7 @@ public sealed partial class Cpu
 
     private void ResetDebugState()
     {
-        Array.Clear(Dr);
+        ((Span<ulong>)Dr).Clear();
         Dr[6] = Dr6Fixed1;
         Dr[7] = Dr7Fixed1;
         _codeBreakpoints = DataBreakpoints = 0;

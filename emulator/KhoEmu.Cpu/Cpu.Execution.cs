@@ -8,19 +8,20 @@ namespace KhoEmu.Cpu;
 public sealed unsafe partial class Cpu
 {
     private readonly BlockCache _blocks;
-    private readonly Dictionary<uint, ulong> _msrs = [];
+    private ref CpuMsrs _msrs => ref _s.Msrs;
     internal bool _exitBlock;
-    private bool _halted;
+    private ref bool _halted => ref _s.Halted;
     private bool _stopRequested;
     private ulong _insnStart;
-    private ulong _idleTime;     // virtual ns spent halted
+    private ref ulong _idleTime => ref _s.IdleTime;     // virtual ns spent halted
     /// <summary>The interrupt shadow over the next instruction (SDM vol. 3, 6.8.3): none, after STI, or after
     /// MOV SS/POP SS (which also holds NMIs and debug traps). <see cref="_shadowRequest"/> is what the current
     /// instruction asks for; it takes effect when the instruction retires.</summary>
-    private int _shadow, _shadowRequest;
+    private ref int _shadow => ref _s.Shadow;
+    private ref int _shadowRequest => ref _s.ShadowRequest;
     internal const int ShadowSti = 1, ShadowMovSs = 2;
     /// <summary>NMIs are blocked from the delivery of one until the next IRET (SDM vol. 3, 6.7.1).</summary>
-    private bool _nmiBlocked;
+    private ref bool _nmiBlocked => ref _s.NmiBlocked;
     /// <summary>Set by every event delivery; an instruction that delivered one (INT n) takes no single-step trap.</summary>
     private bool _eventDelivered;
     /// <summary>Set when IRET loaded RFLAGS.RF: it then survives the IRET to cover the next instruction.</summary>

@@ -21,7 +21,7 @@ internal enum EventKind
 /// </summary>
 public sealed partial class Cpu
 {
-    private bool _tripleFault;
+    private ref bool _tripleFault => ref _s.TripleFault;
     private int _deliveringVector = -1;
     private bool _pushRf;
 

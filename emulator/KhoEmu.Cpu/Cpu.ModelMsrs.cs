@@ -15,12 +15,17 @@ public sealed partial class Cpu
     /// <summary>IA32_MTRRCAP: 8 variable ranges, fixed ranges and write-combining supported (QEMU's value).</summary>
     private const ulong MtrrCapValue = 8 | (1 << 8) | (1 << 10);
 
-    private ulong _miscEnable, _mtrrDefType, _amdSyscfg, _amdIntPendingMsg, _amdHwcr, _amdNbCfg;
+    private ref ulong _miscEnable => ref _s.Msrs.MiscEnable;
+    private ref ulong _mtrrDefType => ref _s.Msrs.MtrrDefType;
+    private ref ulong _amdSyscfg => ref _s.Msrs.AmdSyscfg;
+    private ref ulong _amdIntPendingMsg => ref _s.Msrs.AmdIntPendingMsg;
+    private ref ulong _amdHwcr => ref _s.Msrs.AmdHwcr;
+    private ref ulong _amdNbCfg => ref _s.Msrs.AmdNbCfg;
 
     /// <summary>HWCR.TscFreqSel (bit 24): the TSC counts at the P0 frequency; read-only 1 from family 10h on.</summary>
     private const ulong HwcrTscFreqSel = 1UL << 24;
-    private readonly ulong[] _mtrrVariable = new ulong[16];
-    private readonly ulong[] _mtrrFixed = new ulong[11];
+    private ref VariableMtrrs _mtrrVariable => ref _s.Msrs.MtrrVariable;
+    private ref FixedMtrrs _mtrrFixed => ref _s.Msrs.MtrrFixed;
 
     private void ResetModelMsrs()
     {
@@ -30,8 +35,8 @@ public sealed partial class Cpu
         _amdIntPendingMsg = 0; // C1E not active: there is no C1E idle state here
         _amdHwcr = HwcrTscFreqSel;
         _amdNbCfg = 0;
-        Array.Clear(_mtrrVariable);
-        Array.Clear(_mtrrFixed);
+        ((Span<ulong>)_mtrrVariable).Clear();
+        ((Span<ulong>)_mtrrFixed).Clear();
     }
 
     /// <summary>EFER.NXE can be set: the model has NX and IA32_MISC_ENABLE.XD_DISABLE is clear.</summary>
@@ -93,7 +98,7 @@ public sealed partial class Cpu
             Msr.AmdNbCfg => _amdNbCfg,
             Msr.MtrrDefType => _mtrrDefType,
             >= Msr.AmdPerfCtl0 and <= Msr.AmdPerfCtr3 => 0, // no event is counted (QEMU TCG also reads 0)
-            >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[msr - Msr.MtrrPhysBase0],
+            >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7 => _mtrrVariable[(int)(msr - Msr.MtrrPhysBase0)],
             _ => _mtrrFixed[FixedMtrrIndex(msr)],
         };
         return true;
@@ -138,7 +143,7 @@ public sealed partial class Cpu
                 _mtrrDefType = value;
                 return true;
             case >= Msr.MtrrPhysBase0 and <= Msr.MtrrPhysMask7:
-                _mtrrVariable[msr - Msr.MtrrPhysBase0] = value;
+                _mtrrVariable[(int)(msr - Msr.MtrrPhysBase0)] = value;
                 return true;
             default:
                 _mtrrFixed[FixedMtrrIndex(msr)] = value;

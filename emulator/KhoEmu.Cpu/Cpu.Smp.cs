@@ -10,8 +10,8 @@ namespace KhoEmu.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
-    private bool _waitForSipi;
-    private bool _nmiPending; // NMI blocking (_nmiBlocked) is shared with the local APIC's NMI path in Cpu.Execution
+    private ref bool _waitForSipi => ref _s.WaitForSipi;
+    private ref bool _nmiPending => ref _s.NmiPending; // NMI blocking (_nmiBlocked) is shared with the local APIC's NMI path in Cpu.Execution
 
     /// <summary>The processor's index in the machine; 0 is the bootstrap processor.</summary>
     public int ProcessorIndex { get; private set; }
@@ -36,7 +36,7 @@ public sealed partial class Cpu
         Topology = topology;
         ProcessorIndex = index;
         InitialApicId = topology.ApicId(index);
-        _msrs[Msr.ApicBase] = ApicBaseAtReset;
+        _msrs.ApicBase = ApicBaseAtReset;
         _waitForSipi = !IsBootstrapProcessor;
     }
 

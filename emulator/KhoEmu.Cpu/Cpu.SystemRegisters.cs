@@ -55,7 +55,27 @@ public sealed partial class Cpu
         _ => 0,
     };
 
-    internal ulong ReadMsrValue(uint msr) => _msrs.TryGetValue(msr, out ulong v) ? v : 0;
+    internal ulong ReadMsrValue(uint msr) => MsrSlot(msr);
+
+    /// <summary>Where an MSR the CPU stores without side effects lives in the state (<see cref="CpuMsrs"/>).</summary>
+    private ref ulong MsrSlot(uint msr)
+    {
+        switch (msr)
+        {
+            case Msr.Star: return ref _msrs.Star;
+            case Msr.Lstar: return ref _msrs.Lstar;
+            case Msr.Cstar: return ref _msrs.Cstar;
+            case Msr.Sfmask: return ref _msrs.Sfmask;
+            case Msr.KernelGsBase: return ref _msrs.KernelGsBase;
+            case Msr.TscAux: return ref _msrs.TscAux;
+            case Msr.Pat: return ref _msrs.Pat;
+            case Msr.SysenterCs: return ref _msrs.SysenterCs;
+            case Msr.SysenterEsp: return ref _msrs.SysenterEsp;
+            case Msr.SysenterEip: return ref _msrs.SysenterEip;
+            case Msr.ApicBase: return ref _msrs.ApicBase;
+            default: throw new ArgumentOutOfRangeException(nameof(msr), $"MSR 0x{msr:x} has no slot in the CPU state");
+        }
+    }
 
     /// <summary>RDMSR. Unknown MSRs raise #GP as on hardware.</summary>
     internal bool TryReadMsr(uint msr, out ulong value)
@@ -97,13 +117,13 @@ public sealed partial class Cpu
             case Msr.Tsc: _idleTime += value - VirtualNow; return true;
             case Msr.Star or Msr.Lstar or Msr.Cstar or Msr.Sfmask or Msr.KernelGsBase or Msr.TscAux or Msr.Pat
                 or Msr.SysenterCs or Msr.SysenterEsp or Msr.SysenterEip:
-                _msrs[msr] = value;
+                MsrSlot(msr) = value;
                 return true;
         }
         if (IsModelMsr(msr)) return TryWriteModelMsr(msr, value);
         if (TryWriteXstateMsr(msr, value, out bool xstateOk)) return xstateOk;
         if (ExtraMsrs is not null && ExtraMsrs.TryWrite(msr, value)) return true;
-        if (msr == Msr.ApicBase) { _msrs[msr] = value; return true; }
+        if (msr == Msr.ApicBase) { _msrs.ApicBase = value; return true; }
         return false;
     }
 
@@ -113,7 +133,7 @@ public sealed partial class Cpu
     internal void SwapGs()
     {
         ulong k = ReadMsrValue(Msr.KernelGsBase);
-        _msrs[Msr.KernelGsBase] = Seg[SegReg.GS].Base;
+        _msrs.KernelGsBase = Seg[SegReg.GS].Base;
         Seg[SegReg.GS].Base = k;
     }
 

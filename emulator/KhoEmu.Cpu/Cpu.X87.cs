@@ -6,13 +6,13 @@ namespace KhoEmu.Cpu;
 /// <summary>The x87 FPU's state and its external error signal.</summary>
 public sealed partial class Cpu
 {
-    internal X87State Fpu = X87State.PowerOn;
+    internal ref X87State Fpu => ref _s.Fpu;
 
     /// <summary>The x87 state (tests, the monitor, snapshots). Setting it replaces the whole FPU state.</summary>
     public X87State X87
     {
-        get => Fpu;
-        set => Fpu = value;
+        get => _s.Fpu;
+        set => _s.Fpu = value;
     }
 
     /// <summary>
@@ -23,7 +23,7 @@ public sealed partial class Cpu
     /// </summary>
     public IIrqLine? FerrLine { get; set; }
 
-    private bool _ferrAsserted;
+    private ref bool _ferrAsserted => ref _s.FerrAsserted;
 
     internal void SetFerr(bool level)
     {

@@ -11,9 +11,9 @@ public sealed partial class Cpu
     /// <summary>IA32_PKRS (SDM vol. 4, table 2-2): the protection-key rights for supervisor pages.</summary>
     public const uint PkrsMsr = 0x6E1;
 
-    internal ulong Xcr0 = XsaveLayout.X87;
-    internal uint Pkru;
-    internal uint Pkrs;
+    internal ref ulong Xcr0 => ref _s.Xcr0;
+    internal ref uint Pkru => ref _s.Pkru;
+    internal ref uint Pkrs => ref _s.Pkrs;
 
     public ulong Xcr0Value => Xcr0;
     public uint PkruValue => Pkru;

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using KhoEmu.Core;
+using KhoEmu.Core.State;
 using KhoEmu.Cpu.Decode;
 using KhoEmu.Cpu.State;
 using KhoEmu.Memory;
@@ -12,22 +13,34 @@ namespace KhoEmu.Cpu;
 /// Guest faults are values: a handler calls <see cref="RaiseFault"/> and returns, and the run loop delivers the
 /// exception through the IDT between instructions.
 /// </summary>
-public sealed partial class Cpu
+public sealed partial class Cpu : IStateful<CpuState>
 {
     public const int RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSP = 4, RBP = 5, RSI = 6, RDI = 7;
 
-    internal readonly ulong[] Gpr = new ulong[17]; // 16 GPRs + a scratch slot for "no register"
-    internal readonly Xmm[] XmmRegs = new Xmm[16];
-    internal uint Mxcsr = 0x1F80;
-    internal ulong Rip;
-    internal readonly SegmentCache[] Seg = new SegmentCache[6];
-    internal SegmentCache Ldtr, Tr;
-    internal ulong GdtBase, IdtBase;
-    internal ushort GdtLimit, IdtLimit;
-    internal ulong Cr0, Cr2, Cr3, Cr4, Cr8, Efer;
-    internal readonly ulong[] Dr = new ulong[8];
-    internal int Cpl;
-    internal CpuMode Mode;
+    /// <summary>The architectural state (State/CpuState.cs). Everything below reaches it by ref, so a register is
+    /// as cheap as a field of this class; the names are the ones the semantics use.</summary>
+    private CpuState _s;
+
+    internal ref GeneralRegisters Gpr => ref _s.Gpr; // 16 GPRs + a scratch slot for "no register"
+    internal ref XmmRegisters XmmRegs => ref _s.Xmm;
+    internal ref uint Mxcsr => ref _s.Mxcsr;
+    internal ref ulong Rip => ref _s.Rip;
+    internal ref SegmentRegisters Seg => ref _s.Seg;
+    internal ref SegmentCache Ldtr => ref _s.Ldtr;
+    internal ref SegmentCache Tr => ref _s.Tr;
+    internal ref ulong GdtBase => ref _s.GdtBase;
+    internal ref ulong IdtBase => ref _s.IdtBase;
+    internal ref ushort GdtLimit => ref _s.GdtLimit;
+    internal ref ushort IdtLimit => ref _s.IdtLimit;
+    internal ref ulong Cr0 => ref _s.Cr0;
+    internal ref ulong Cr2 => ref _s.Cr2;
+    internal ref ulong Cr3 => ref _s.Cr3;
+    internal ref ulong Cr4 => ref _s.Cr4;
+    internal ref ulong Cr8 => ref _s.Cr8;
+    internal ref ulong Efer => ref _s.Efer;
+    internal ref DebugRegisters Dr => ref _s.Dr;
+    internal ref int Cpl => ref _s.Cpl;
+    internal ref CpuMode Mode => ref _s.Mode;
 
     internal readonly PhysicalMemory Memory;
     internal readonly PortBus Ports;
@@ -41,6 +54,7 @@ public sealed partial class Cpu
         Ports = ports;
         Clock = clock;
         Model = model ?? CpuModels.Default;
+        _s.ModelId = CpuState.ModelIdOf(Model); // the rest of the state is set by Reset below
         _rng = new Xoshiro256StarStar(rngSeed);
         _blocks = new BlockCache(this);
         memory.CodeWritten += OnCodeWritten;
@@ -54,7 +68,7 @@ public sealed partial class Cpu
     /// <summary>The processor model CPUID reports (<c>-cpu NAME</c>).</summary>
     public CpuModel Model { get; }
 
-    private Xoshiro256StarStar _rng;
+    private ref Xoshiro256StarStar _rng => ref _s.Rng;
 
     /// <summary>The next RDRAND/RDSEED value. The generator is not reset with the CPU: a reboot continues the stream.</summary>
     internal ulong NextRandom() => _rng.Next();
@@ -66,13 +80,13 @@ public sealed partial class Cpu
     public IMsrHandler? ExtraMsrs { get; set; }
 
     /// <summary>Instructions retired since reset.</summary>
-    public ulong InstructionCount { get; internal set; }
+    public ulong InstructionCount { get => _s.InstructionCount; internal set => _s.InstructionCount = value; }
 
     /// <summary>Puts the processor in its power-on state (Intel SDM vol. 3, 9.1.1): real mode at F000:FFF0.</summary>
     public void Reset()
     {
-        Array.Clear(Gpr);
-        Array.Clear(XmmRegs);
+        ((Span<ulong>)Gpr).Clear();
+        ((Span<Xmm>)XmmRegs).Clear();
         Gpr[RDX] = Model.Signature; // EDX after reset holds the CPUID.1:EAX signature (SDM vol. 3, 9.1.4)
         Mxcsr = 0x1F80;
         Fpu = X87State.PowerOn;
@@ -89,9 +103,9 @@ public sealed partial class Cpu
         Cr2 = Cr3 = Cr4 = Cr8 = Efer = 0;
         ResetDebugState();
         Cpl = 0;
-        _msrs.Clear();
-        _msrs[Msr.Pat] = 0x0007040600070406;
-        _msrs[Msr.ApicBase] = ApicBaseAtReset;
+        _msrs = default;
+        _msrs.Pat = 0x0007040600070406;
+        _msrs.ApicBase = ApicBaseAtReset;
         ResetModelMsrs();
         ResetExtendedState();
         _halted = false;

@@ -11,11 +11,14 @@ namespace KhoEmu.Cpu;
 /// </summary>
 public sealed partial class Cpu
 {
-    private ulong _rflags;           // materialized bits; arithmetic bits stale while _lfOp != None
-    private FlagOp _lfOp;
-    private int _lfSize;
-    private ulong _lfA, _lfB, _lfRes;
-    private bool _lfCarryIn;        // carry consumed by ADC/SBB, or the preserved CF of INC/DEC
+    // The lazy-flag record lives in the CPU state (CpuState.Rflags, Lazy*), so a snapshot keeps it unmaterialized.
+    private ref ulong _rflags => ref _s.Rflags;   // materialized bits; arithmetic bits stale while _lfOp != None
+    private ref FlagOp _lfOp => ref _s.LazyOp;
+    private ref int _lfSize => ref _s.LazySize;
+    private ref ulong _lfA => ref _s.LazyA;
+    private ref ulong _lfB => ref _s.LazyB;
+    private ref ulong _lfRes => ref _s.LazyResult;
+    private ref bool _lfCarryIn => ref _s.LazyCarryIn; // carry consumed by ADC/SBB, or the preserved CF of INC/DEC
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void SetLazy(FlagOp op, int size, ulong a, ulong b, ulong res)

@@ -7,9 +7,10 @@ namespace KhoEmu.Cpu.State;
 /// </summary>
 public struct SegmentCache
 {
-    public ushort Selector;
+    // Widest first, so the struct has no padding bytes (a snapshot stores it as raw bytes).
     public ulong Base;
     public uint Limit;
+    public ushort Selector;
     public ushort Attributes;
 
     public readonly int Dpl => (Attributes >> 5) & 3;
