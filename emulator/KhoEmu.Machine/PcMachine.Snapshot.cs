@@ -24,6 +24,8 @@ public sealed partial class PcMachine : IStateful<MachineRunState>
     private List<ISnapshotSection> BuildStateSections()
     {
         var list = new List<ISnapshotSection>();
+        for (int i = 0; i < Cpus.Count; i++)
+            list.Add(new StateSection<KhoEmu.Cpu.State.CpuState>($"cpu{i}", Cpus[i], KhoEmu.Cpu.State.CpuState.Version));
         list.Add(new StateSection<MachineRunState>("machine", this));
         list.AddRange(DeviceSections);
         list.Add(new StateSection<KhoOracleState>("kho-oracle", KhoOracle));
