@@ -8,7 +8,8 @@ internal static class KhoemuProcess
 {
     public static (int Code, string Stdout, string Stderr) Run(params string[] args)
     {
-        string config = AppContext.BaseDirectory.Contains("/release/", StringComparison.Ordinal) ? "release" : "debug";
+        // The configuration directory the test assembly itself was built into (artifacts/bin/PROJECT/CONFIG/).
+        string config = Path.GetFileName(Path.GetDirectoryName(typeof(KhoemuProcess).Assembly.Location)) ?? "debug";
         string dll = Path.Combine(RepoPaths.Root(), "artifacts", "bin", "KhoEmu.Cli", config, "khoemu.dll");
         var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
         psi.ArgumentList.Add(dll);
