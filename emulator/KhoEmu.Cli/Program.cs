@@ -17,6 +17,7 @@ public static class Program
         root.Subcommands.Add(TestCommand.BuildTest());
         root.Subcommands.Add(TestCommand.BuildScenarios());
         root.Subcommands.Add(KhoCommand.Build());
+        root.Subcommands.Add(SnapshotCommand.Build());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
@@ -103,6 +104,7 @@ public static class Program
             machineOpt, device, serial, display, nographic, noReboot, rtc, cpu, rngSeed, smp,
             khoInject,
         };
+        var snapshots = new SnapshotOptions.Set(run);
         run.SetAction(p =>
         {
             if (p.GetValue(cpu) == "help")
@@ -136,6 +138,7 @@ public static class Program
             Iommu = QemuOptions.ParseIommu(p.GetValue(device) ?? []),
             Smp = p.GetValue(smp) is { } sp ? SmpOption.Parse(sp) : KhoEmu.Cpu.Smp.CpuTopology.Single,
             KhoInject = p.GetValue(khoInject),
+            Snapshots = snapshots.Get(p),
         });
         return run;
     }
@@ -183,8 +186,11 @@ public static class Program
         public KhoEmu.Cpu.Smp.CpuTopology Smp { get; init; } = KhoEmu.Cpu.Smp.CpuTopology.Single;
         public string? KhoInject { get; init; }
 
-        /// <summary>The live-update demonstration: no image options and no kernel command line of the user's.</summary>
-        public bool Demonstration => Kernel is null && Firmware is null && Initrd is null && !Demo && Append.Length == 0;
+        /// <summary>The live-update demonstration: no image options, no kernel command line of the user's and no
+        /// snapshot to restore (a restored run continues whatever machine the snapshot holds).</summary>
+        public bool Demonstration => Kernel is null && Firmware is null && Initrd is null && !Demo && Append.Length == 0
+            && Snapshots.RestoreFile is null;
+        public SnapshotOptions Snapshots { get; init; } = new();
     }
 
     private static int Run(RunOptions o)
@@ -206,8 +212,9 @@ public static class Program
         try
         {
             if (o.KhoInject is { } inject) injection = KhoEmu.Machine.Handover.KhoInjection.Parse(inject);
+            o.Snapshots.Check(o.NoInput);
             config.MemorySize = SizeParser.Parse(o.Memory);
-            if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, () => DateTime.UtcNow);
+            if (o.Rtc is not null) config.RtcBase = QemuOptions.ParseRtc(o.Rtc, o.Snapshots.HostUtcNow);
             foreach (var spec in o.FwCfg) config.FwCfgFiles.Add(FwCfgSpec.Load(spec));
             if (o.Demo && (o.Kernel is not null || o.Firmware is not null || o.Initrd is not null))
                 throw new FormatException("--demo boots the built-in demo guest; it cannot be combined with --kernel, --firmware or --initrd");
@@ -236,6 +243,8 @@ public static class Program
                 }
             }
             if (config.Kernel is not null) symbolImages.Add(config.Kernel);
+            config = o.Snapshots.Prepare(config, o.Kernel is not null || o.Firmware is not null || o.Initrd is not null || o.Demo
+                || o.Append.Length > 0 || o.FwCfg.Length > 0);
         }
         catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException)
         {
@@ -267,7 +276,17 @@ public static class Program
             {
                 if (tracer is not null) machine.Cpu.TraceHook = tracer.Step;
                 machine.KhoOracle.Inject = injection;
-                var exit = machine.Run(budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
+                MachineExit exit;
+                try
+                {
+                    o.Snapshots.Attach(machine);
+                    exit = o.Snapshots.Run(machine, budget == ulong.MaxValue ? budget : budget - Math.Min(executed, budget));
+                }
+                catch (Exception e) when (e is FormatException or IOException or UnauthorizedAccessException or InvalidOperationException)
+                {
+                    Console.Error.WriteLine($"khoemu: {e.Message}");
+                    return 2;
+                }
                 executed += machine.InstructionCount;
                 // A guest reset without -no-reboot is a cold reset: a fresh machine from the same configuration.
                 if (exit.Kind == ExitKind.Reset && !config.NoReboot) continue;
@@ -279,6 +298,7 @@ public static class Program
                     double mips = executed / Math.Max(sw.Elapsed.TotalSeconds, 1e-9) / 1e6;
                     Console.Error.WriteLine($"khoemu: {executed} instructions in {sw.Elapsed.TotalSeconds:F3} s = {mips:F1} MIPS; "
                         + $"{machine.Cpus.Sum(c => c.BlocksDecoded)} blocks decoded, {machine.Cpus.Sum(c => c.CodeInvalidations)} code-page invalidations; exit {exit.ExitCode}");
+                    Console.Error.WriteLine(SnapshotOptions.RamStats(machine));
                     if (machine.Cpus.Count > 1)
                     {
                         Console.Error.WriteLine($"khoemu: {machine.Cpus.Count} CPUs, {machine.ApicBus.IpisSent} IPIs, {machine.Clock.Now / 1e9:F3} s of virtual time");
@@ -286,6 +306,11 @@ public static class Program
                             Console.Error.WriteLine($"khoemu:   CPU {c.ProcessorIndex} (APIC ID {c.InitialApicId}): {c.InstructionCount} instructions, "
                                 + $"{c.BlocksDecoded} blocks decoded, {c.CodeInvalidations} code-page invalidations");
                     }
+                }
+                if (o.Snapshots.Finish() is { } missing)
+                {
+                    Console.Error.WriteLine($"khoemu: {missing}");
+                    return 2;
                 }
                 if (demoConsole is null) return exit.ExitCode;
                 var (lines, verified) = LiveUpdateDemo.Summarize(machine, exit, demoConsole());

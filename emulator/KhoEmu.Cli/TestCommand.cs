@@ -51,6 +51,7 @@ internal static class TestCommand
             json,
             cycles,
         };
+        var snapshots = new TestSnapshotOptions(test);
         test.SetAction(p =>
         {
             try
@@ -66,6 +67,7 @@ internal static class TestCommand
                     Init = p.GetValue(init) is { } i ? QemuOptions.ReadFile("--init", i.FullName) : null,
                     Junit = p.GetValue(junit),
                     Json = p.GetValue(json),
+                    SnapshotPlan = (own, linuxCount) => snapshots.Get(p, own, linuxCount),
                 };
                 return Test(o);
             }
@@ -108,6 +110,8 @@ internal static class TestCommand
         public byte[]? Init { get; init; }
         public FileInfo? Junit { get; init; }
         public FileInfo? Json { get; init; }
+        /// <summary><c>--from-snapshot</c>/<c>--next-kernel</c>, read once the scenarios are known (own count, Linux count).</summary>
+        public Func<int, int, TestSnapshotOptions.Plan>? SnapshotPlan { get; init; }
     }
 
     /// <summary>Opens a report file before any scenario runs, so a bad path fails in a second, not after the suite.</summary>
@@ -142,6 +146,7 @@ internal static class TestCommand
         if (t.AllLinux) linux.AddRange(LinuxScenarios.All.Where(l => !linux.Contains(l)));
         if (linux.Count > 0 && t.Kernel is not null)
             throw new FormatException("--kernel replaces the project's kernel; the Linux scenarios boot the guest's bzImage (--linux-guest DIR)");
+        var plan = t.SnapshotPlan?.Invoke(t.Names.Length == 0 ? 0 : own.Count, linux.Count) ?? new TestSnapshotOptions.Plan(null, null);
         LinuxGuest? guest = null;
         if (linux.Count > 0)
         {
@@ -164,7 +169,7 @@ internal static class TestCommand
         {
             Console.WriteLine($"# scenario {s.Name}");
             ScenarioResult r;
-            try { r = Scenarios.Run(s, options); }
+            try { r = plan.Run(s, options); }
             catch (Exception e) when (e is KhoEmu.Machine.Boot.BootException or ArgumentException)
             {
                 throw new FormatException($"cannot boot scenario {s.Name}: {e.Message}");

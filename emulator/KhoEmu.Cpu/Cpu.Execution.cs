@@ -49,6 +49,11 @@ public sealed unsafe partial class Cpu
         _exitBlock = true;
     }
 
+    /// <summary>Ends the current block after the instruction executing now (the machine calls it on every device
+    /// access): an interrupt the access raised, or a timer it armed, is then seen at the next instruction boundary,
+    /// wherever the block happened to begin (a run continued from a snapshot begins its blocks elsewhere).</summary>
+    public void EndBlock() => _exitBlock = true;
+
     /// <summary>Raises a guest exception; it is delivered when the current instruction is abandoned.</summary>
     internal void RaiseFault(int vector, int errorCode = 0)
     {
@@ -74,8 +79,12 @@ public sealed unsafe partial class Cpu
 
     private bool _unsupported;
 
+    /// <summary>Instructions of the current block retired before the one executing now (0 between blocks), so that
+    /// the time a device or RDTSC sees mid-block does not depend on where the block began.</summary>
+    private uint _inBlock;
+
     /// <summary>Virtual time implied by execution: one instruction is one nanosecond, plus time spent halted.</summary>
-    private ulong VirtualNow => InstructionCount + _idleTime;
+    private ulong VirtualNow => InstructionCount + _inBlock + _idleTime;
 
     /// <summary>The CPU's virtual time (instructions retired before the current block, plus idle time); the machine
     /// brings the clock up to it before device accesses.</summary>
@@ -174,6 +183,10 @@ public sealed unsafe partial class Cpu
         int n = ops.Length;
         if ((ulong)n > budget) n = (int)budget;
         if ((single || TraceHook is not null) && n > 1) n = 1;
+        // A block never runs past the next timer deadline: the event fires at its instruction boundary exactly, not
+        // at the end of whichever block covers it (blocks begin elsewhere after a stop at instruction N).
+        ulong due = Clock.NextDeadline, now = VirtualNow;
+        if (due > now && due - now < (ulong)n) n = (int)(due - now);
         _exitBlock = false;
         ulong mask = bitness == 64 ? ulong.MaxValue : bitness == 32 ? 0xFFFF_FFFF : 0xFFFF;
         int i = 0;
@@ -182,6 +195,7 @@ public sealed unsafe partial class Cpu
             ref DecodedOp op = ref ops[i];
             _insnStart = Rip;
             TraceHook?.Invoke(this);
+            _inBlock = (uint)i;
             Rip = (Rip + op.Length) & mask;
             op.Exec(this, ref op);
             if (_exitBlock)
@@ -190,6 +204,7 @@ public sealed unsafe partial class Cpu
                 break;
             }
         }
+        _inBlock = 0;
         InstructionCount += (ulong)i;
         if (!single && _shadowRequest != 0 && !Faulted)
         {

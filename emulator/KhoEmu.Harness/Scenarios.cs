@@ -70,7 +70,6 @@ public static class Scenarios
     {
         var serial = new MemoryStream();
         Stream output = options.LiveSerial is null ? serial : new TeeStream(serial, options.LiveSerial);
-        bool userInit = scenario.Name.StartsWith(UserInitPrefix, StringComparison.Ordinal);
         ulong budget = options.MaxInstructions ?? scenario.InstructionBudget;
         SoakWatcher? soak = null;
         if (scenario.InstructionsPerCycle > 0)
@@ -81,16 +80,7 @@ public static class Scenarios
             soak = new SoakWatcher(output, options.LiveSerial is null ? Console.Error : null);
             output = soak;
         }
-        var config = new MachineConfig
-        {
-            Firmware = GuestImages.Firmware,
-            Kernel = options.Kernel ?? GuestImages.Kernel,
-            MemorySize = options.MemorySize ?? scenario.MemorySize,
-            CommandLine = ((userInit ? "" : $"scenario={scenario.Name} ") + options.ExtraCmdline).Trim(),
-            SerialOutput = output,
-        };
-        config.FwCfgFiles.Add(("opt/khoemu/init", options.Init ?? GuestImages.Init));
-        using var machine = new PcMachine(config);
+        using var machine = new PcMachine(Config(scenario, output, options));
         var sw = System.Diagnostics.Stopwatch.StartNew();
         MachineExit exit;
         bool timedOut = false;
@@ -107,13 +97,32 @@ public static class Scenarios
         }
         sw.Stop();
         string text = Encoding.ASCII.GetString(serial.ToArray());
-        return new ScenarioResult(scenario, exit, KtapReport.Parse(text), text, machine.InstructionCount, sw.Elapsed,
-            OracleReport.From(machine.KhoOracle))
-        {
-            TimedOut = timedOut,
-            Soak = soak?.Samples ?? [],
-        };
+        return Judge(scenario, machine, exit, text, sw.Elapsed) with { TimedOut = timedOut, Soak = soak?.Samples ?? [] };
     }
+
+    /// <summary>The machine a scenario boots: the project's firmware, kernel and init with <c>scenario=NAME</c>.</summary>
+    public static MachineConfig Config(Scenario scenario, Stream output, string extraCmdline = "") =>
+        Config(scenario, output, new ScenarioOptions { ExtraCmdline = extraCmdline });
+
+    /// <summary>As above with the user's overrides (kernel, init, RAM, kernel options).</summary>
+    public static MachineConfig Config(Scenario scenario, Stream output, ScenarioOptions options)
+    {
+        bool userInit = scenario.Name.StartsWith(UserInitPrefix, StringComparison.Ordinal);
+        var config = new MachineConfig
+        {
+            Firmware = GuestImages.Firmware,
+            Kernel = options.Kernel ?? GuestImages.Kernel,
+            MemorySize = options.MemorySize ?? scenario.MemorySize,
+            CommandLine = ((userInit ? "" : $"scenario={scenario.Name} ") + options.ExtraCmdline).Trim(),
+            SerialOutput = output,
+        };
+        config.FwCfgFiles.Add(("opt/khoemu/init", options.Init ?? GuestImages.Init));
+        return config;
+    }
+
+    /// <summary>The outcome of a finished machine, judged as a scenario (its console is <paramref name="text"/>).</summary>
+    public static ScenarioResult Judge(Scenario scenario, PcMachine machine, MachineExit exit, string text, TimeSpan wall) =>
+        new(scenario, exit, KtapReport.Parse(text), text, machine.InstructionCount, wall, OracleReport.From(machine.KhoOracle));
 
     /// <summary>Writes go to both streams: the recorded console and a live view of it (also used by <see cref="LinuxScenarios"/>).</summary>
     public sealed class TeeStream(Stream a, Stream b) : Stream

@@ -29,6 +29,10 @@ public sealed class MachineConfig
     public ulong RngSeed { get; set; } = KhoEmu.Cpu.Cpu.DefaultRngSeed;
     /// <summary>Bytes typed into the UART (the terminal's stdin); null for none, which keeps a run deterministic.</summary>
     public Stream? SerialInput { get; set; }
+    /// <summary>When set, every chunk of <see cref="SerialInput"/> the guest receives is logged here (<c>--record</c>).</summary>
+    public SerialInputLog? SerialInputRecord { get; set; }
+    /// <summary>When set (and <see cref="SerialInput"/> is null), serial input comes from this log (<c>--replay</c>).</summary>
+    public SerialInputLog? SerialInputReplay { get; set; }
     /// <summary>Where the UART's output goes.</summary>
     public Stream SerialOutput { get; set; } = Stream.Null;
     /// <summary>The date and time the RTC shows at power-on (QEMU's <c>-rtc base=</c>); it then advances with virtual

@@ -22,6 +22,9 @@ public sealed partial class PcMachine
     private int _current;
     private bool _stopAll;
     private ulong _now;
+    private int _turn;
+    private ulong _quantumUsed;
+    private bool _roundProgressed;
 
     /// <summary>Every processor, by index; <see cref="Cpu"/> is the first.</summary>
     public IReadOnlyList<Cpu.Cpu> Cpus { get; }
@@ -98,29 +101,40 @@ public sealed partial class PcMachine
         ulong limit = maxInstructions == ulong.MaxValue ? ulong.MaxValue : total + maxInstructions;
         while (true)
         {
-            bool progressed = false;
-            for (int i = 0; i < Cpus.Count; i++)
+            // The scheduler's position (whose turn, how much of its quantum it used, whether anyone progressed this
+            // round) survives a return, so a run stopped at instruction N and continued, or restored from a snapshot
+            // taken there, interleaves the processors exactly as a run that never stopped.
+            for (; _turn < Cpus.Count; _turn++, _quantumUsed = 0)
             {
                 if (_stopAll) return (StopReason.Requested, CurrentCpu, null);
                 if (total >= limit) return (StopReason.InstructionLimit, CurrentCpu, null);
-                var cpu = Cpus[i];
-                _current = i;
-                cpu.SyncVirtualTime(_now);
+                var cpu = Cpus[_turn];
+                _current = _turn;
+                if (_quantumUsed == 0) cpu.SyncVirtualTime(_now);
                 ulong before = cpu.InstructionCount;
-                var reason = cpu.Run(Math.Min(Quantum, limit - total));
+                var reason = cpu.Run(Math.Min(Quantum - _quantumUsed, limit - total));
                 ulong ran = cpu.InstructionCount - before;
                 total += ran;
+                _quantumUsed += ran;
                 _now = Math.Max(_now, cpu.VirtualTime);
-                progressed |= ran != 0 || reason != StopReason.Halted;
+                _roundProgressed |= ran != 0 || reason != StopReason.Halted;
                 switch (reason)
                 {
-                    case StopReason.Halted or StopReason.InstructionLimit: break;
+                    case StopReason.Halted: break;
+                    case StopReason.InstructionLimit:
+                        if (_quantumUsed < Quantum) return (reason, cpu, null); // the run's limit, mid-quantum
+                        break;
                     case StopReason.Requested: return (reason, cpu, null);
-                    default: return (reason, cpu, $"CPU {i}: {cpu.Diagnostic}");
+                    default: return (reason, cpu, $"CPU {_turn}: {cpu.Diagnostic}");
                 }
             }
+            _turn = 0;
             _current = 0;
-            if (progressed) continue;
+            if (_roundProgressed)
+            {
+                _roundProgressed = false;
+                continue;
+            }
 
             // Every processor is halted or waits for a SIPI: only a timer event can wake one, through an interrupt.
             ulong next = Clock.NextDeadline;

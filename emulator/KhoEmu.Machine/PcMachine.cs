@@ -27,6 +27,7 @@ namespace KhoEmu.Machine;
 public sealed partial class PcMachine : IDisposable
 {
     private int? _debugExitCode;
+    private readonly SerialInputPump? _serialInput;
     private (ExitKind Kind, string Why)? _exitRequest;
 
     public PcMachine(MachineConfig config)
@@ -36,7 +37,13 @@ public sealed partial class PcMachine : IDisposable
         Devices = new DeviceRegistry(Ports, Memory.Mmio);
         Cpu = new Cpu.Cpu(Memory, Ports, Clock, config.CpuModel, config.RngSeed);
         // Devices read the clock; between events it would lag the CPU, so every device access first catches it up.
-        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () => Clock.AdvanceTo(CurrentCpu.VirtualTime);
+        // The access also ends the CPU's block, so what it raises is seen at the next instruction (docs/snapshots.md).
+        Ports.BeforeAccess = Memory.Mmio.BeforeAccess = () =>
+        {
+            var cpu = CurrentCpu;
+            cpu.EndBlock();
+            Clock.AdvanceTo(cpu.VirtualTime);
+        };
         Pic.Register(Ports);
         Devices.Note(Q35Layout.PicMaster, Pic);
         Devices.Note(Q35Layout.PicSlave, Pic);
@@ -82,7 +89,9 @@ public sealed partial class PcMachine : IDisposable
         DmaEngine.ConnectDma(Iommu.ForDevice(DmaEngine.SourceId));
         Iommu.DmaWritten = KhoOracle.NoteDeviceWrite;
         KhoOracle.Iommu = Iommu;
-        if (config.SerialInput is { } input) _ = new SerialInputPump(input, Uart, Clock, () => AllHalted);
+        if (config.SerialInput is not null || config.SerialInputReplay is not null)
+            _serialInput = new SerialInputPump(config.SerialInput, Uart, Clock, () => AllHalted, config.SerialInputRecord,
+                config.SerialInput is null ? config.SerialInputReplay : null);
 
         // The memory map: the top KiB of conventional memory and the F-segment reserved, the VGA and option-ROM
         // range absent; the E-segment holds the ACPI tables when the machine boots the kernel itself.

@@ -52,6 +52,29 @@ internal sealed unsafe partial class HostMapping : IDisposable
         return resident * 4096;
     }
 
+    /// <summary>Offsets of the pages the host has backed (mincore), in ascending order: every page the guest (or a
+    /// loader) touched since the mapping was made. Untouched pages read as zero.</summary>
+    public List<ulong> ResidentPageOffsets()
+    {
+        var pages = new List<ulong>();
+        if (Base == null) return pages;
+        ulong count = (Length + 4095) / 4096;
+        const ulong window = 1 << 20;
+        var vec = new byte[window];
+        fixed (byte* v = vec)
+        {
+            for (ulong first = 0; first < count; first += window)
+            {
+                ulong n = Math.Min(window, count - first);
+                if (mincore((nint)(Base + first * 4096), (nuint)(n * 4096), v) != 0)
+                    throw new InvalidOperationException($"mincore failed (errno {Marshal.GetLastPInvokeError()})");
+                for (ulong i = 0; i < n; i++)
+                    if ((v[i] & 1) != 0) pages.Add((first + i) * 4096);
+            }
+        }
+        return pages;
+    }
+
     public void Dispose()
     {
         if (Base != null) munmap((nint)Base, (nuint)Length);

@@ -56,6 +56,16 @@ public sealed unsafe class PhysicalMemory : IGuestMemory, IDisposable
     /// <summary>Host bytes actually backing guest RAM right now.</summary>
     public ulong ResidentBytes => _ram.ResidentBytes();
 
+    /// <summary>Guest-physical addresses of the RAM pages the host has backed, ascending (a snapshot saves these; every
+    /// other RAM page is zero).</summary>
+    public List<ulong> ResidentPages()
+    {
+        var pages = _ram.ResidentPageOffsets();
+        for (int i = 0; i < pages.Count; i++)
+            if (pages[i] >= LowRamSize) pages[i] = pages[i] - LowRamSize + HighMemoryBase;
+        return pages;
+    }
+
     /// <summary>Maps a firmware image so that it ends exactly at 4 GiB (the reset vector lives in its last 16 bytes).</summary>
     public void LoadRom(byte[] image)
     {

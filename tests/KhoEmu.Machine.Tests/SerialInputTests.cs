@@ -11,7 +11,7 @@ namespace KhoEmu.Machine.Tests;
 public sealed class SerialInputTests
 {
     /// <summary>A 32-bit PVH guest that echoes COM1 input upper-cased until a newline, then exits with the count.</summary>
-    private static byte[] EchoGuest()
+    internal static byte[] EchoGuest()
     {
         const ulong Base = 0x10_0000;
         var a = new Assembler(32);

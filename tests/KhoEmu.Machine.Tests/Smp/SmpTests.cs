@@ -314,7 +314,7 @@ public sealed class SmpTests
     /// Both processors add 1 to a counter <paramref name="iterations"/> times through a load / add / store sequence
     /// of three instructions, inside a spinlock taken with LOCK CMPXCHG when <paramref name="locked"/>.
     /// </summary>
-    private static SmpGuest CounterRace(int iterations, bool locked)
+    internal static SmpGuest CounterRace(int iterations, bool locked)
     {
         const uint counter = Results + 0xC0, lockWord = Results + 0xC4, apDone = Results + 0xC8;
         var g = new SmpGuest();
