@@ -69,8 +69,18 @@ public sealed class ScenarioSnapshotTests
 
     private static readonly string[] Names = [.. Scenarios.All.Select(s => s.Name)];
 
-    [TestCaseSource(nameof(Names))]
-    public void ScenarioContinuesBitForBitFromSnapshots(string name)
+    /// <summary>The short version in the default run: a scenario without a kexec and one with.</summary>
+    private static readonly string[] ShortNames = ["boot", "kexec-memfd"];
+
+    [TestCaseSource(nameof(ShortNames))]
+    public void ScenarioContinuesBitForBitFromSnapshots(string name) => ContinuesBitForBit(name);
+
+    /// <summary>Every scenario, each run three times and more (about nine minutes in Debug): .ci/run runs it in Release.</summary>
+    [TestCaseSource(nameof(Names)), Explicit("every scenario: dotnet test -c Release tests/KhoEmu.Guest.Tests --filter TestCategory=SnapshotsFull"),
+     Category("SnapshotsFull")]
+    public void EveryScenarioContinuesBitForBitFromSnapshots(string name) => ContinuesBitForBit(name);
+
+    private void ContinuesBitForBit(string name)
     {
         var s = Scenarios.Find(name)!;
         var whole = Uninterrupted(s);

@@ -7,7 +7,10 @@ namespace KhoEmu.Cpu.Semantics;
 /// <summary>
 /// MOVS, STOS, LODS, CMPS, SCAS, INS, OUTS with REP/REPE/REPNE. Index and count registers follow the address size.
 /// A long REP runs in slices so interrupts and the instruction budget are honoured; a fault leaves the registers at
-/// the faulting element, so the instruction restarts where it stopped (Intel SDM vol. 2, REP).
+/// the faulting element, so the instruction restarts where it stopped (Intel SDM vol. 2, REP). A slice is
+/// <see cref="SliceElements"/> elements whichever path runs them (the bulk copy or the element loop): which path runs
+/// depends on host caches (decoded code pages), so a slice that depended on it would make the instruction count
+/// depend on them too, and a run restored from a snapshot (caches empty) would not retire what the original did.
 /// </summary>
 internal static class StringOps
 {
@@ -15,7 +18,7 @@ internal static class StringOps
 
     private delegate bool Element(Cpu c, ref DecodedOp op, ulong si, ulong di);
 
-    private static void Run(Cpu c, ref DecodedOp op, Element body, bool usesSi, bool usesDi, bool conditional)
+    private static void Run(Cpu c, ref DecodedOp op, Element body, bool usesSi, bool usesDi, bool conditional, int done = 0)
     {
         int a = op.AddrSize;
         ulong mask = op.AddrMask;
@@ -26,7 +29,7 @@ internal static class StringOps
             return;
         }
         ulong count = c.GetReg(Cpu.RCX, a);
-        for (int n = 0; count != 0; n++)
+        for (int n = done; count != 0; n++)
         {
             if (n == SliceElements)
             {
@@ -112,34 +115,34 @@ internal static class StringOps
 
     public static void Movs(Cpu c, ref DecodedOp op)
     {
-        if (op.Rep != 0 && !BulkForward(c, ref op, isMovs: true)) return;
-        Run(c, ref op, MovsBody, true, true, false);
+        int done = 0;
+        if (op.Rep != 0 && !BulkForward(c, ref op, isMovs: true, ref done)) return;
+        Run(c, ref op, MovsBody, true, true, false, done);
     }
 
     public static void Stos(Cpu c, ref DecodedOp op)
     {
-        if (op.Rep != 0 && !BulkForward(c, ref op, isMovs: false)) return;
-        Run(c, ref op, StosBody, false, true, false);
+        int done = 0;
+        if (op.Rep != 0 && !BulkForward(c, ref op, isMovs: false, ref done)) return;
+        Run(c, ref op, StosBody, false, true, false, done);
     }
-
-    private const ulong BulkSliceBytes = 1 << 20;
 
     /// <summary>
     /// Fast path for REP STOS / REP MOVS in 64-bit mode with DF clear: whole page-sized pieces of RAM at a time through
     /// the MMU, with host memset/memcpy. Pieces touching decoded code, MMIO, page-straddling elements or overlapping
     /// forward copies are left to the element loop. Returns false when it finished or stopped (fault, slice end);
-    /// true when the element loop should continue from the current registers.
+    /// true when the element loop should continue from the current registers, <paramref name="done"/> elements into
+    /// the slice.
     /// </summary>
-    private static unsafe bool BulkForward(Cpu c, ref DecodedOp op, bool isMovs)
+    private static unsafe bool BulkForward(Cpu c, ref DecodedOp op, bool isMovs, ref int done)
     {
         if (!c.Is64 || c.DF || op.AddrSize != 8 || c.DataBreakpoints != 0) return true; // element loop: breakpoint checks
         int size = op.Size;
-        ulong done = 0;
         while (true)
         {
             ulong count = c.Gpr[Cpu.RCX];
             if (count == 0) return false;
-            if (done >= BulkSliceBytes)
+            if (done >= SliceElements)
             {
                 c.Rip = c.InstructionStart;
                 c._exitBlock = true;
@@ -148,7 +151,7 @@ internal static class StringOps
             ulong di = c.Gpr[Cpu.RDI], si = c.Gpr[Cpu.RSI];
             ulong room = 4096 - (di & 0xFFF);
             if (isMovs) room = Math.Min(room, 4096 - (c.Linear(op.Seg, si) & 0xFFF));
-            ulong elements = Math.Min(count, room / (ulong)size);
+            ulong elements = Math.Min(Math.Min(count, room / (ulong)size), (ulong)(SliceElements - done));
             if (elements == 0) return true;                       // an element straddles a page: element loop
             if (!c.Translate(di, AccessKind.Write, out ulong dpa)) return false;
             byte* dst = c.Memory.RamPointer(dpa);
@@ -178,7 +181,7 @@ internal static class StringOps
             }
             c.Gpr[Cpu.RDI] = di + bytes;
             c.Gpr[Cpu.RCX] = count - elements;
-            done += bytes;
+            done += (int)elements;
         }
     }
     public static void Lods(Cpu c, ref DecodedOp op) => Run(c, ref op, LodsBody, true, false, false);
