@@ -11,7 +11,8 @@ namespace KhoEmu.Linux.Tests;
 /// the instruction count and guest RAM at a later point equal those of the run that never stopped (docs/snapshots.md).
 /// Kept short: 400 M instructions in, compared at 1 G (the boot takes about 2.3 G).
 /// </summary>
-[TestFixture, NonParallelizable, Category("Linux")]
+[TestFixture, Explicit("two 1 G-instruction Debian runs: dotnet test -c Release --filter TestCategory=LinuxFull"), NonParallelizable,
+ Category("LinuxFull")]
 public sealed class LinuxSnapshotTests
 {
     private const ulong At = 400_000_001, End = 1_000_000_000;
