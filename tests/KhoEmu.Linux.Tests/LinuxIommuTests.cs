@@ -58,7 +58,12 @@ public sealed partial class LinuxIommuTests
         if (!HostTool.Exists("qemu-system-x86_64")) Assert.Inconclusive("qemu-system-x86_64 is not installed; KhoEmu's side passed");
         var q = LinuxMachines.RunQemu(files.BzImage, files.Initrd, files.Directory, iommuDevice: "intel-iommu,intremap=on", extraCommandLine: Append);
         Assert.That(q.Text, Does.Not.Contain("DRHD: handling fault"), q.Tail());
-        Assert.That(messages, Is.EqualTo(DmarMessages(q.Text)), "DMAR messages differ from QEMU's\n" + k.Tail() + "\n" + q.Tail());
+        // KhoEmu's default CPU (Denverton) advertises x2APIC and QEMU's default (qemu64) does not, so only on KhoEmu
+        // does Linux ask the IOMMU for extended interrupt mode; it has none (as QEMU's without eim=on) and Linux stays
+        // in xAPIC mode on both. That one line is the expected difference.
+        const string noEim = "DMAR-IR: dmar0 does not support EIM";
+        Assert.That(messages, Does.Contain(noEim), "an x2APIC CPU makes Linux check the IOMMU for EIM\n" + k.Tail());
+        Assert.That(messages.Where(m => m != noEim), Is.EqualTo(DmarMessages(q.Text)), "DMAR messages differ from QEMU's\n" + k.Tail() + "\n" + q.Tail());
         Assert.That(k.KtapLines, Is.EqualTo(q.KtapLines), "/init's report differs from QEMU's\n" + q.Tail());
     }
 }
